@@ -1,0 +1,67 @@
+// Runs once before the suite. Tests that need Redis use a real one: REDIS_URL if given, else the
+// local default on 127.0.0.1:6379, else a private redis-server started here on a free port and
+// stopped after the run (a newcomer's machine may have none running).
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function answers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => {
+      socket.write('PING\r\n');
+      socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    });
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+let child: ChildProcess | undefined;
+let dir: string | undefined;
+
+export async function setup(): Promise<void> {
+  if (process.env.REDIS_URL) return;
+  if (await answers('127.0.0.1', 6379)) {
+    process.env.REDIS_URL = 'redis://127.0.0.1:6379';
+    return;
+  }
+  const port = await freePort();
+  dir = mkdtempSync(join(tmpdir(), 'koppel-redis-'));
+  child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
+  child.once('error', (err) => {
+    throw new Error(`redis-server could not be started (is it installed?): ${err.message}`);
+  });
+  for (let i = 0; i < 100; i++) {
+    if (await answers('127.0.0.1', port)) {
+      process.env.REDIS_URL = `redis://127.0.0.1:${port}`;
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('a private redis-server did not answer within 5 s');
+}
+
+export function teardown(): void {
+  child?.kill('SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
