@@ -35,7 +35,7 @@ const I = 'ERROR_DOMAIN_INWAY';
 const O = 'ERROR_DOMAIN_OUTWAY';
 
 const catalogue = {
-  // --- fsc-core manager.yaml `managerErrorCode` (422 unless the core text says otherwise) ---
+  // --- fsc-core manager.yaml `managerErrorCode`; statuses from the core text "Manager > Error response > Codes" ---
   ERROR_CODE_INCORRECT_GROUP_ID: { status: 422, domain: M, origin: 'fsc-core' },
   ERROR_CODE_PEER_NOT_PART_OF_CONTRACT: { status: 422, domain: M, origin: 'fsc-core' },
   ERROR_CODE_SIGNATURE_CONTRACT_CONTENT_HASH_MISMATCH: { status: 422, domain: M, origin: 'fsc-core' },
@@ -46,12 +46,15 @@ const catalogue = {
   ERROR_CODE_URL_PATH_CONTENT_HASH_MISMATCH: { status: 422, domain: M, origin: 'fsc-core' },
   ERROR_CODE_UNKNOWN_HASH_ALGORITHM_HASH: { status: 422, domain: M, origin: 'fsc-core' },
   ERROR_CODE_UNKNOWN_ALGORITHM_SIGNATURE: { status: 422, domain: M, origin: 'fsc-core' },
+  // In manager.yaml but not in the text's table: 422 like its neighbours.
   ERROR_CODE_INCORRECT_PUBLIC_KEY_THUMBPRINT: { status: 422, domain: M, origin: 'fsc-core' },
   // The core text splits "peer not part of contract" into the submitting and the receiving peer.
   ERROR_CODE_SUBMITTING_PEER_NOT_PART_OF_CONTRACT: { status: 422, domain: M, origin: 'fsc-core' },
   ERROR_CODE_RECEIVING_PEER_NOT_PART_OF_CONTRACT: { status: 422, domain: M, origin: 'fsc-core' },
+  // Listed in the core text's Manager "Codes" table only.
+  ERROR_CODE_UNKNOWN_FSC_VERSION: { status: 422, domain: M, origin: 'fsc-core' },
 
-  // --- fsc-core manager.yaml `inwayErrorsCode` ---
+  // --- fsc-core manager.yaml `inwayErrorsCode`; statuses from the core text "Inway > Error response > Codes" ---
   ERROR_CODE_ACCESS_TOKEN_MISSING: { status: 401, domain: I, origin: 'fsc-core' },
   ERROR_CODE_ACCESS_TOKEN_INVALID: { status: 401, domain: I, origin: 'fsc-core' },
   ERROR_CODE_ACCESS_TOKEN_EXPIRED: { status: 401, domain: I, origin: 'fsc-core' },
@@ -59,7 +62,7 @@ const catalogue = {
   ERROR_CODE_SERVICE_NOT_FOUND: { status: 404, domain: I, origin: 'fsc-core' },
   ERROR_CODE_SERVICE_UNREACHABLE: { status: 502, domain: I, origin: 'fsc-core' },
 
-  // --- fsc-core manager.yaml `outwayErrorCode` ---
+  // --- fsc-core manager.yaml `outwayErrorCode`; status from the core text "Outway > Error response > Codes" ---
   ERROR_CODE_METHOD_UNSUPPORTED: { status: 405, domain: O, origin: 'fsc-core' },
 
   // --- fsc-logging "Error response" (inway and outway; default domain inway, the outway passes its own) ---
@@ -206,7 +209,11 @@ export function statusOf(code: ErrorCode): number {
  */
 export function toFscError(x: unknown, domain?: ErrorDomain): FscError {
   if (isFscError(x)) return x;
-  return new FscError('ERROR_CODE_INTERNAL', 'internal error', domain === undefined ? { cause: x } : { cause: x, domain });
+  return new FscError(
+    'ERROR_CODE_INTERNAL',
+    'internal error',
+    domain === undefined ? { cause: x } : { cause: x, domain },
+  );
 }
 
 // --- Token endpoint errors (RFC 6749 §5.2; manager.yaml `tokenErrorCode`) ---
