@@ -1,0 +1,92 @@
+// Group commit: writes that arrive while a commit is being prepared or running share the next commit,
+// so many concurrent requests cost one fsync (SQLite) or one script call (Redis) instead of one each
+// (DESIGN.md "Durability"). Each caller's promise settles only after the commit it was part of has
+// settled: resolved when it committed, rejected — together with every other item of that batch — when
+// it failed. One commit runs at a time, which keeps the chain's seq order equal to the commit order.
+
+interface Waiting<I, R> {
+  item: I;
+  resolve: (result: R) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface GroupCommitOptions {
+  /** How long the first item of a group waits for company; 0 = the next macrotask (setImmediate). */
+  windowMs: number;
+  maxBatchSize: number;
+}
+
+/** Commits a batch; returns one result per item, in order, only after the batch is durable. */
+export type CommitBatch<I, R> = (items: I[]) => Promise<R[]>;
+
+export class GroupCommitter<I, R> {
+  readonly #commit: CommitBatch<I, R>;
+  readonly #options: GroupCommitOptions;
+  #queue: Waiting<I, R>[] = [];
+  #scheduled = false;
+  #running: Promise<void> | undefined;
+  #idle: (() => void)[] = [];
+  commits = 0;
+  failedCommits = 0;
+  entries = 0;
+
+  constructor(commit: CommitBatch<I, R>, options: GroupCommitOptions) {
+    this.#commit = commit;
+    this.#options = options;
+  }
+
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  submit(item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Resolves when nothing is queued or committing. */
+  drain(): Promise<void> {
+    if (this.#queue.length === 0 && !this.#running && !this.#scheduled) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#running) return;
+    this.#scheduled = true;
+    const run = (): void => {
+      this.#scheduled = false;
+      this.#running = this.#runBatch().finally(() => {
+        this.#running = undefined;
+        if (this.#queue.length > 0) this.#schedule();
+        else this.#settleIdle();
+      });
+    };
+    if (this.#options.windowMs > 0) setTimeout(run, this.#options.windowMs);
+    else setImmediate(run);
+  }
+
+  async #runBatch(): Promise<void> {
+    const batch = this.#queue.splice(0, this.#options.maxBatchSize);
+    if (batch.length === 0) return;
+    let results: R[];
+    try {
+      results = await this.#commit(batch.map((w) => w.item));
+    } catch (err) {
+      this.failedCommits++;
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    this.commits++;
+    this.entries += batch.length;
+    batch.forEach((w, i) => w.resolve(results[i] as R));
+  }
+
+  #settleIdle(): void {
+    if (this.#queue.length > 0 || this.#running || this.#scheduled) return;
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const f of idle) f();
+  }
+}
