@@ -144,8 +144,15 @@ export async function forward(options: ForwardOptions): Promise<ForwardedRespons
  * A pull-based web stream over a Node stream: one chunk is read from `source` per pull, so the
  * reader's pace (the client socket) sets the upstream's. Cancelling destroys `source`, which
  * aborts the upstream response.
+ *
+ * When `source` fails and a `downstream` is given, the downstream connection is destroyed first and
+ * the web stream then ends quietly: the client sees a cut-off response (never a clean end, never
+ * text appended by the server adapter), and @hono/node-server has no error to print.
  */
-export function pullStream(source: Readable, onError?: (err: unknown) => void): ReadableStream<Uint8Array> {
+export function pullStream(
+  source: Readable,
+  options: { onError?: (err: unknown) => void; downstream?: { destroy(error?: Error): unknown } } = {},
+): ReadableStream<Uint8Array> {
   const iterator: AsyncIterator<Uint8Array, unknown> = source[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>(
     {
@@ -155,8 +162,13 @@ export function pullStream(source: Readable, onError?: (err: unknown) => void): 
           if (next.done === true) controller.close();
           else controller.enqueue(next.value);
         } catch (err) {
-          onError?.(err);
-          controller.error(err);
+          options.onError?.(err);
+          if (options.downstream === undefined) {
+            controller.error(err);
+          } else {
+            options.downstream.destroy();
+            controller.close();
+          }
         }
       },
       cancel() {
@@ -173,6 +185,11 @@ export interface DownstreamResponseOptions extends ProxyHeaderOptions {
   method: string;
   /** Called when the upstream body fails after the headers went out (the client sees a cut-off response). */
   onBodyError?: (err: unknown) => void;
+  /**
+   * The client's response (`c.env.outgoing`): destroyed when the upstream body fails, so the cut is
+   * a reset connection rather than an adapter's error text. Recommended.
+   */
+  downstream?: { destroy(error?: Error): unknown };
 }
 
 // RFC 9110 §6.4.1: these never carry content.
@@ -190,7 +207,11 @@ export function responseFromUpstream(upstream: ForwardedResponse, options: Downs
     upstream.body.resume();
     return new Response(null, { status: upstream.status, headers });
   }
-  return new Response(pullStream(upstream.body, options.onBodyError), { status: upstream.status, headers });
+  const streamOptions = {
+    ...(options.onBodyError === undefined ? {} : { onError: options.onBodyError }),
+    ...(options.downstream === undefined ? {} : { downstream: options.downstream }),
+  };
+  return new Response(pullStream(upstream.body, streamOptions), { status: upstream.status, headers });
 }
 
 /** Options of {@link createUpstreamAgent}; durations in milliseconds. */
