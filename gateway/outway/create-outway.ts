@@ -1,0 +1,206 @@
+// Wires the outway from its dependencies: `createOutway({ config, logger, store, txlog, tls, clock })`.
+// `store` is the consumer manager's store (contracts, peers); `txlog` the peer's transaction log;
+// `tls` the outway's own certificate (its public key is what connection grants name). Applications
+// talk plain HTTP to it (HTTPS with `outway.tls`); towards inways and managers it speaks mTLS over one
+// pooled keep-alive Agent, so a warm outway does no handshake per request.
+import { readFile } from 'node:fs/promises';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import { Hono } from 'hono';
+import type { Agent } from 'undici';
+import type { KoppelConfig } from '../../config/index.ts';
+import { createUuidV7Generator, peerFromCertificate, publicKeyThumbprint } from '../protocol/index.ts';
+import {
+  createMtlsAgent,
+  installErrorBoundary,
+  requestLogger,
+  startHttpServer,
+  type Logger,
+  type Metrics,
+  type PeerTlsMaterial,
+  type RunningServer,
+} from '../runtime/index.ts';
+import type { ManagerStore } from '../store/index.ts';
+import type { TxLog } from '../txlog/index.ts';
+import { refuseConnect } from './connect-method.ts';
+import { createGrantResolver, type GrantResolver } from './grant-resolver.ts';
+import { createProxyHandler } from './proxy-handler.ts';
+import { createTokenCache, type TokenCache } from './token-cache.ts';
+import { createTokenClient } from './token-client.ts';
+
+/** Data-path tuning; the defaults suit production, tests shorten them. */
+export interface OutwayTuning {
+  /** Longest the grant table (valid contracts) is used before the store is read again. Default 5 000. */
+  grantCacheTtlMs: number;
+  /**
+   * Shortest interval between store reads caused by an unknown grant or service. Default 0: every
+   * miss reads the store again (concurrent misses share one read), so a contract that just became
+   * valid works on the first try. Raise it when applications often ask for what they cannot reach.
+   */
+  grantMissRefreshMs: number;
+  /** Share of a token's lifetime after which it is refreshed in the background. Default 0.8. */
+  tokenRefreshRatio: number;
+  /** A token this close to its expiry is not used any more. Default 2 000. */
+  tokenExpirySkewMs: number;
+  /** Bodies up to this size are kept for a second attempt after a refused token. Default 65 536. */
+  maxReplayBodyBytes: number;
+}
+
+export const DEFAULT_OUTWAY_TUNING: Readonly<OutwayTuning> = Object.freeze({
+  grantCacheTtlMs: 5_000,
+  grantMissRefreshMs: 0,
+  tokenRefreshRatio: 0.8,
+  tokenExpirySkewMs: 2_000,
+  maxReplayBodyBytes: 64 * 1024,
+});
+
+export interface CreateOutwayOptions {
+  config: KoppelConfig;
+  logger: Logger;
+  /** The consumer manager's store: contracts (valid ones authorise traffic) and peers. */
+  store: ManagerStore;
+  /** This peer's transaction log; a record is written before each request is forwarded. */
+  txlog: TxLog;
+  /** The outway's certificate, key and the group trust anchor. */
+  tls: PeerTlsMaterial;
+  /** Milliseconds since the epoch; default Date.now. */
+  clock?: () => number;
+  /** Our peer id; default the certificate's Subject serialNumber. */
+  peerId?: string;
+  /** Our group id; default `config.groupId`. */
+  groupId?: string;
+  /** The manager address of a peer; default the peers in `store` (learned from announcements and the directory). */
+  resolvePeer?: (peerId: string) => Promise<string | undefined>;
+  /** Request duration metrics (runtime `createMetrics`); none when left out. */
+  metrics?: Metrics;
+  tuning?: Partial<OutwayTuning>;
+}
+
+export interface Outway {
+  /** The hono app (routes and error boundary); serve it only through {@link Outway.listen}. */
+  readonly app: Hono;
+  /** Base URL of the listener (`http://127.0.0.1:8080`); throws before `listen()`. */
+  readonly url: string;
+  readonly peerId: string;
+  /** Start the listener (idempotent: a second call returns the same server). */
+  listen(): Promise<RunningServer>;
+  /** Stop accepting, drain, close the pooled connections and the store subscription. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function createOutway(options: CreateOutwayOptions): Outway {
+  const { config, store, txlog, tls } = options;
+  const logger = options.logger.child({ component: 'outway' });
+  const clock = options.clock ?? Date.now;
+  const tuning: OutwayTuning = { ...DEFAULT_OUTWAY_TUNING, ...options.tuning };
+  const peerId = options.peerId ?? peerFromCertificate(tls.certificate).peerId;
+  const groupId = options.groupId ?? config.groupId;
+  const resolvePeer = options.resolvePeer ?? (async (id: string) => (await store.getPeer(id))?.managerAddress);
+
+  const agent: Agent = createMtlsAgent({
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    minVersion: config.tls.minVersion,
+    connectTimeoutMs: config.timeouts.connectMs,
+    headersTimeoutMs: config.timeouts.headersMs,
+    bodyTimeoutMs: config.timeouts.bodyIdleMs,
+  });
+  const grants: GrantResolver = createGrantResolver({
+    store,
+    logger,
+    clock,
+    peerId,
+    publicKeyThumbprint: publicKeyThumbprint(tls.certificate),
+    hashScheme: config.hashScheme,
+    ttlMs: tuning.grantCacheTtlMs,
+    missRefreshMs: tuning.grantMissRefreshMs,
+  });
+  const tokens: TokenCache = createTokenCache({
+    client: createTokenClient({
+      dispatcher: agent,
+      peerId,
+      groupId,
+      resolvePeer,
+      headersTimeoutMs: config.timeouts.headersMs,
+      bodyTimeoutMs: config.timeouts.bodyIdleMs,
+    }),
+    clock,
+    logger,
+    refreshRatio: tuning.tokenRefreshRatio,
+    expirySkewMs: tuning.tokenExpirySkewMs,
+  });
+
+  const scheme: 'http' | 'https' = config.outway.tls === undefined ? 'http' : 'https';
+  const app = new Hono();
+  installErrorBoundary(app, { logger, domain: 'ERROR_DOMAIN_OUTWAY' });
+  // Paths name services and may carry personal data (a BSN in a registry path): log the route only.
+  app.use(requestLogger({ logger, path: 'route' }));
+  if (options.metrics !== undefined) app.use(options.metrics.middleware);
+  app.all(
+    '*',
+    createProxyHandler({
+      logger,
+      store,
+      txlog,
+      clock,
+      grants,
+      tokens,
+      agent,
+      newTransactionId: createUuidV7Generator({ now: clock }),
+      scheme: () => scheme,
+      headersTimeoutMs: config.timeouts.headersMs,
+      bodyTimeoutMs: config.timeouts.bodyIdleMs,
+      maxReplayBodyBytes: tuning.maxReplayBodyBytes,
+    }),
+  );
+
+  let server: RunningServer | undefined;
+  let starting: Promise<RunningServer> | undefined;
+  let closing: Promise<void> | undefined;
+
+  async function appTls(): Promise<HttpsServerOptions | undefined> {
+    const t = config.outway.tls;
+    if (t === undefined) return undefined;
+    const [cert, key] = await Promise.all([readFile(t.certificatePath, 'utf8'), readFile(t.keyPath, 'utf8')]);
+    // Applications are not FSC peers: no client certificate, and TLS 1.2 for older clients.
+    return { cert, key, minVersion: 'TLSv1.2' };
+  }
+
+  async function start(): Promise<RunningServer> {
+    await grants.start();
+    const httpsOptions = await appTls();
+    const running = await startHttpServer({
+      app,
+      listen: config.outway.listen,
+      ...(httpsOptions === undefined ? {} : { tls: httpsOptions }),
+      name: 'outway',
+      logger,
+    });
+    running.server.on('connect', refuseConnect(logger));
+    server = running;
+    return running;
+  }
+
+  return {
+    app,
+    peerId,
+    get url(): string {
+      if (server === undefined) throw new Error('the outway is not listening');
+      return server.url;
+    },
+    listen() {
+      if (closing !== undefined) return Promise.reject(new Error('the outway is closed'));
+      starting ??= start();
+      return starting;
+    },
+    close() {
+      closing ??= (async () => {
+        await starting?.catch(() => undefined);
+        await server?.close();
+        await grants.close();
+        await agent.close();
+      })();
+      return closing;
+    },
+  };
+}
