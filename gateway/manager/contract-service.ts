@@ -149,6 +149,19 @@ export function createContractService(options: ContractServiceOptions): Contract
     }
   }
 
+  /**
+   * Tells the outway (and replicas) at once that a contract changed, so a revocation stops traffic
+   * without waiting for a grant cache to expire. The write itself succeeded; a failed announcement
+   * only delays that until the cache's own refresh, so it is logged, not thrown.
+   */
+  async function announceChange(hash: string): Promise<void> {
+    try {
+      await store.publish(CONTRACTS_CHANGED_CHANNEL, hash);
+    } catch (err) {
+      logger.warn({ err, contentHash: hash }, 'contract change announcement failed');
+    }
+  }
+
   async function load(hash: string): Promise<StoredContract> {
     const stored = await store.getContract(hash);
     if (stored === undefined) throw new FscError('ERROR_CODE_INTERNAL', 'contract vanished after it was stored');
@@ -205,6 +218,7 @@ export function createContractService(options: ContractServiceOptions): Contract
     // Every check passed: now write.
     if (existing === undefined) await persistContract(hash, content);
     await store.putSignature({ contentHash: hash, peerId: caller.peerId, type: expectedType, jws: signature, signedAt: verified.signedAt });
+    await announceChange(hash);
     await store.upsertPeer({ id: caller.peerId, name: caller.name, managerAddress: message.managerAddress, seenAt: clock() });
 
     const result = view(await load(hash));
@@ -264,6 +278,7 @@ export function createContractService(options: ContractServiceOptions): Contract
       const { jws, signedAt } = await createSignature(hash, 'accept');
       await persistContract(hash, content);
       await store.putSignature({ contentHash: hash, peerId: self.peerId, type: 'accept', jws, signedAt });
+      await announceChange(hash);
       await enqueueContract({ store, selfPeerId: self.peerId, now: clock() }, hash, content, jws);
       options.onEnqueued();
       const result = view(await load(hash));
@@ -287,6 +302,7 @@ export function createContractService(options: ContractServiceOptions): Contract
       }
       const { jws, signedAt } = await createSignature(contentHash, type);
       await store.putSignature({ contentHash, peerId: self.peerId, type, jws, signedAt });
+      await announceChange(contentHash);
       await enqueueSignature({ store, selfPeerId: self.peerId, now: clock() }, contentHash, stored.content, type, jws);
       options.onEnqueued();
       const result = view(await load(contentHash));

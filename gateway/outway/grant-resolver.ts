@@ -7,11 +7,11 @@
 import { FscError } from '../protocol/index.ts';
 import type { HashScheme } from '../protocol/index.ts';
 import type { Logger } from '../runtime/index.ts';
+import { CONTRACTS_CHANGED_CHANNEL } from '../store/index.ts';
 import type { ManagerStore, Unsubscribe } from '../store/index.ts';
 import { inValidity, loadGrantTable, pickForService, type GrantEntry, type GrantTable } from './grant-table.ts';
 
-/** Store pub/sub channel on which a change of contracts or signatures is announced (any message). */
-export const CONTRACTS_CHANGED_CHANNEL = 'contracts-changed';
+export { CONTRACTS_CHANGED_CHANNEL };
 
 export interface GrantResolverOptions {
   store: ManagerStore;

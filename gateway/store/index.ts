@@ -46,3 +46,4 @@ export type { StoreErrorCode } from './errors.ts';
 export { StoreError, isStoreError } from './errors.ts';
 export { MAX_LIMIT } from './pagination.ts';
 export { DEFAULT_OUTBOX_LEASE_MS } from './values.ts';
+export { CONTRACTS_CHANGED_CHANNEL } from './channels.ts';
