@@ -19,6 +19,7 @@ import {
 } from '../protocol/index.ts';
 import type { ContractContent, HashScheme, SignatureType } from '../protocol/index.ts';
 import type { Logger } from '../runtime/index.ts';
+import { CONTRACTS_CHANGED_CHANNEL } from '../store/index.ts';
 import type { ListContractsOptions, ManagerStore, StoredContract } from '../store/index.ts';
 import { algorithmOf } from './jwks.ts';
 import { enqueueContract, enqueueSignature } from './outbox-messages.ts';
@@ -94,6 +95,14 @@ function readBody(body: unknown): SignatureBody {
 
 const nowSeconds = (clock: Clock): number => Math.floor(clock() / 1000);
 
+/**
+ * A peer not on the contract is answered ERROR_CODE_PEER_NOT_PART_OF_CONTRACT, whether it is the
+ * submitter or we are: fsc-core "Codes" requires the code to be one of manager.yaml `managerErrorCode`,
+ * and that enum has only the combined code (the text's table names SUBMITTING_/RECEIVING_ variants).
+ * The message still tells which peer is missing.
+ */
+const PEER_NOT_PART_OF_CONTRACT_CODE = 'combined';
+
 export function createContractService(options: ContractServiceOptions): ContractService {
   const { store, logger, clock, groupId, hashScheme, self, verifier, hooks } = options;
   const uuidV7 = createUuidV7Generator({ now: clock });
@@ -125,12 +134,19 @@ export function createContractService(options: ContractServiceOptions): Contract
       receivingPeerId,
       ivInUse: () => byIv !== undefined && byIv.contentHash !== hash,
       offersService: (name) => services.has(name),
+      peerNotPartOfContractCode: PEER_NOT_PART_OF_CONTRACT_CODE,
     });
   }
 
   /** For a contract we hold already only the peers are checked: its content passed validation before. */
   function checkPeers(content: ContractContent, submittingPeerId: string): void {
-    const ctx = { groupId, now: nowSeconds(clock), submittingPeerId, receivingPeerId: self.peerId };
+    const ctx = {
+      groupId,
+      now: nowSeconds(clock),
+      submittingPeerId,
+      receivingPeerId: self.peerId,
+      peerNotPartOfContractCode: PEER_NOT_PART_OF_CONTRACT_CODE,
+    } as const;
     checkSubmittingPeerOnContract(content, ctx);
     checkReceivingPeerOnContract(content, ctx);
   }

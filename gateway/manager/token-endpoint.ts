@@ -60,8 +60,7 @@ function oauthResponse(c: Context, err: OAuthError): Response {
   // RFC 6749 §5.1/§5.2: token responses must not be cached.
   c.header('cache-control', 'no-store');
   c.header('pragma', 'no-cache');
-  // RFC 6749 §5.2: invalid_client "MAY" be 401; with mTLS client authentication there is no
-  // WWW-Authenticate scheme to announce, so it is sent without one.
+  // Every error is 400, invalid_client included (manager.yaml getToken; RFC 6749 §5.2): see oauthErrorStatus.
   return c.json(oauthErrorBody(err.error, err.description), oauthErrorStatus(err.error));
 }
 

@@ -235,9 +235,15 @@ export const oauthErrorCodes: readonly OAuthErrorCode[] = Object.freeze([
   'unsupported_grant_type',
 ]);
 
-/** RFC 6749 §5.2: 400, except `invalid_client` which is 401. */
-export function oauthErrorStatus(code: OAuthErrorCode): 400 | 401 {
-  return code === 'invalid_client' ? 401 : 400;
+/**
+ * The HTTP status of a token endpoint error: 400 for every code, `invalid_client` included.
+ * manager.yaml getToken documents only 200 and 400, and RFC 6749 §5.2 allows 400 for
+ * `invalid_client` (401 is only required when the client authenticated through the Authorization
+ * header). FSC clients authenticate by mTLS (RFC 8705 §2), so there is no WWW-Authenticate scheme a
+ * 401 could announce.
+ */
+export function oauthErrorStatus(_code: OAuthErrorCode): 400 {
+  return 400;
 }
 
 export interface OAuthErrorBody {

@@ -88,12 +88,13 @@ describe('manager mTLS', () => {
     }
   });
 
-  it('without mTLS (the app used directly) every route but the token endpoint answers 401', async () => {
+  it('without mTLS (the app used directly) every FSC route answers 401, the token endpoint 400 invalid_client', async () => {
     const res = await provider.manager.app.request('/v1/peers');
     expect(res.status).toBe(401);
     expect(res.headers.get('fsc-error-code')).toBe('ERROR_CODE_UNAUTHORIZED');
+    // manager.yaml getToken documents only 200 and 400 (RFC 6749 §5.2 allows 400 for invalid_client).
     const token = await provider.manager.app.request('/v1/token', { method: 'POST' });
-    expect(token.status).toBe(401);
+    expect(token.status).toBe(400);
     expect(await token.json()).toMatchObject({ error: 'invalid_client' });
   });
 

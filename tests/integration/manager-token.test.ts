@@ -192,7 +192,7 @@ describe('Manager-GetToken', () => {
 
   it('Manager-GetToken-8: a client_id that is not the peer of the client certificate is refused', async () => {
     const view = await contractOf([connectionGrant(consumer(), OIN.provider)], [{ client: asConsumer, cert: consumer() }]);
-    expect(oauthError(await request(asConsumer, view.grantHashes[0]!, OIN.third))).toEqual({ status: 401, error: 'invalid_client' });
+    expect(oauthError(await request(asConsumer, view.grantHashes[0]!, OIN.third))).toEqual({ status: 400, error: 'invalid_client' });
   });
 
   it('Manager-GetToken-9: a certificate whose public key is not the one in the grant is refused', async () => {
