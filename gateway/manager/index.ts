@@ -19,3 +19,8 @@ export { isManagerAddress } from './manager-address.ts';
 export { chainsToTrustAnchor, trustAnchorsFromPem, parsePemCertificates } from './certificate-chain.ts';
 export type { TrustAnchors } from './certificate-chain.ts';
 export { FSC_VERSION, ENABLED_EXTENSIONS } from './routes-peers.ts';
+export { createAdminApi, AdminBindError } from './admin-api.ts';
+export type { AdminApi, CreateAdminApiOptions } from './admin-api.ts';
+export type { AdminContract, AdminGrant } from './admin-contract-view.ts';
+export type { GroupService, GroupServicesSource } from './admin-group-services.ts';
+export { ensureAdminToken, isLoopbackAddress } from './admin-auth.ts';

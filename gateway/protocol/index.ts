@@ -207,3 +207,4 @@ export {
   contractState,
   isActive,
 } from './contract.ts';
+export { INWAY_ADDRESS_PROPERTY } from './grant-properties.ts';

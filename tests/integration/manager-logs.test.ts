@@ -10,7 +10,11 @@ import { logsRoutes } from '../../gateway/manager/logs-routes.ts';
 import { createUuidV7Generator, peerFromCertificate } from '../../gateway/protocol/index.ts';
 import { createErrorHandler, createServerTlsOptions, peerCertificate, startHttpServer, type RunningServer } from '../../gateway/runtime/index.ts';
 import { createTxLog, type LogRecord, type TxLog } from '../../gateway/txlog/index.ts';
-import { createFederation, OIN, rawClient, type Federation, type RawClient } from './manager-fixture.ts';
+import { koppelConfigSchema } from '../../config/index.ts';
+import { createManager } from '../../gateway/manager/index.ts';
+import { loadPeerTls } from '../../gateway/runtime/index.ts';
+import { createStore } from '../../gateway/store/index.ts';
+import { createFederation, freePort, GROUP_ID, OIN, rawClient, type Federation, type RawClient } from './manager-fixture.ts';
 import { loadLogsSchema, type LogsSchema } from './fsc-logs-schema.ts';
 
 const T0 = 1_750_000_000;
@@ -236,5 +240,47 @@ describe('GET /v1/logs', () => {
   it('the schema check itself refuses a body that breaks logging.yaml', () => {
     expect(schema.responseErrors({ records: [{ transaction_id: 'x' }], pagination: { next_cursor: '' } })).not.toEqual([]);
     expect(schema.responseErrors({ records: [] })).not.toEqual([]);
+  });
+});
+
+describe('GET /v1/logs on the manager', () => {
+  it('is served by createManager when it is given the transaction log, with the caller from mTLS', async () => {
+    const fed = await createFederation();
+    const dataDir = await mkdtemp(join(tmpdir(), 'koppel-logs-manager-'));
+    const txlog = await createTxLog({ kind: 'sqlite', dataDir, peerId: OIN.provider, headIntervalMs: 0 });
+    const store = await createStore({ kind: 'sqlite', dataDir });
+    const cert = fed.pki.peers[OIN.provider]!;
+    const port = await freePort();
+    const config = koppelConfigSchema.parse({
+      groupId: GROUP_ID,
+      peer: { trustAnchorPath: fed.pki.caPath, certificatePath: cert.certPath, keyPath: cert.keyPath },
+      manager: { listen: { host: '127.0.0.1', port }, publicAddress: `https://localhost:${port}` },
+      dataDir,
+    });
+    const tls = await loadPeerTls({ trustAnchorFile: fed.pki.caPath, certFile: cert.certPath, keyFile: cert.keyPath });
+    const manager = createManager({ config, logger: fed.logger, store, tls, txlog });
+    await manager.listen();
+    const mine = rec({});
+    const notMine = rec({ source: { type: 'SOURCE_TYPE_SOURCE', outway_peer_id: OIN.third } });
+    await txlog.write(mine);
+    await txlog.write(notMine);
+    const consumer = rawClient(fed, fed.pki.peers[OIN.consumer]!);
+    try {
+      const schema = await loadLogsSchema();
+      const res = await consumer.call('GET', `https://localhost:${port}/v1/logs`);
+      expect(res.status).toBe(200);
+      expect(schema.responseErrors(res.json)).toEqual([]);
+      expect((res.json as WireBody).records.map((r) => r.transaction_id)).toEqual([mine.transaction_id]);
+      const bad = await consumer.call('GET', `https://localhost:${port}/v1/logs?limit=0`);
+      expect(bad.status).toBe(400);
+      expect(bad.headers['fsc-error-code']).toBe('ERROR_CODE_BAD_REQUEST');
+    } finally {
+      await consumer.close();
+      await manager.close();
+      await txlog.close();
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+      await fed.remove();
+    }
   });
 });

@@ -1,0 +1,241 @@
+// The production entry points as separate processes, the way a deployment runs them:
+// `koppel directory`, `koppel peer` (provider: manager + inway), and the consumer split into
+// `koppel manager` and `koppel outway` sharing one data directory. Contracts are negotiated through
+// the admin APIs; a request goes app → outway → inway → registry; SIGTERM stops each with 0.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { request } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { initGroupCa, issuePeerCertificate } from '../../certs/index.ts';
+import type { KoppelConfigInput } from '../../config/index.ts';
+import { createAdminClient } from '../../config/demo/admin-client.ts';
+import { negotiateContracts } from '../../config/demo/contracts.ts';
+import { startPersonRegistry, type PersonRegistryServer } from '../../config/demo/person-registry.ts';
+import { findFreePortBlock } from '../../config/demo/ports.ts';
+import { publicKeyThumbprint } from '../../gateway/protocol/index.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const HOST = '127.0.0.1';
+const GROUP = 'koppel-role-test';
+const OIN = { directory: '00000000000000000011', provider: '00000000000000000012', consumer: '00000000000000000013' };
+const SERVICE = 'personen';
+
+interface Proc {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+const running: Proc[] = [];
+
+function koppel(args: readonly string[]): Proc {
+  const child = spawn(process.execPath, ['bin/koppel.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const proc = { child, output: () => out, exited };
+  running.push(proc);
+  return proc;
+}
+
+/** Resolves when the process printed its summary; rejects with its output when it ended first. */
+function started(proc: Proc, timeoutMs = 60_000): Promise<void> {
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`not started after ${timeoutMs} ms:\n${proc.output()}`)), timeoutMs);
+    const check = (): void => {
+      if (proc.output().includes('Stop with Ctrl-C')) {
+        clearTimeout(timer);
+        done();
+      }
+    };
+    proc.child.stderr?.on('data', check);
+    void proc.exited.then((code) => {
+      clearTimeout(timer);
+      fail(new Error(`ended with ${code} before it started:\n${proc.output()}`));
+    });
+    check();
+  });
+}
+
+describe('koppel directory|peer|manager|outway --config FILE', () => {
+  let dir: string;
+  let registry: PersonRegistryServer;
+  let configs: Record<'directory' | 'provider' | 'consumer', string>;
+  let ports: Record<string, number>;
+  let tokenPaths: Record<'provider' | 'consumer', string>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'koppel-roles-'));
+    const pki = join(dir, 'pki');
+    await initGroupCa({ groupId: GROUP, dir: pki });
+    for (const [label, oin] of Object.entries(OIN)) {
+      await issuePeerCertificate({
+        dir: pki,
+        oin,
+        name: `Org ${label}`,
+        hosts: ['localhost', HOST],
+        out: join(pki, label),
+      });
+    }
+    registry = await startPersonRegistry({ host: HOST, port: 0 });
+    const base = await findFreePortBlock(HOST, 8);
+    ports = {
+      directoryManager: base,
+      directoryAdmin: base + 1,
+      providerManager: base + 2,
+      providerAdmin: base + 3,
+      inway: base + 4,
+      consumerManager: base + 5,
+      consumerAdmin: base + 6,
+      outway: base + 7,
+    };
+    const common = (label: keyof typeof OIN, managerPort: number, adminPort: number): KoppelConfigInput => ({
+      groupId: GROUP,
+      peer: {
+        trustAnchorPath: join(pki, 'ca.pem'),
+        certificatePath: join(pki, `${label}.pem`),
+        keyPath: join(pki, `${label}.key.pem`),
+      },
+      manager: {
+        listen: { host: HOST, port: managerPort },
+        publicAddress: `https://${HOST}:${managerPort}`,
+        ...(label === 'directory'
+          ? { mode: 'directory' as const }
+          : { directoryAddress: `https://${HOST}:${ports.directoryManager}`, directoryPeerId: OIN.directory }),
+      },
+      admin: { listen: { host: HOST, port: adminPort } },
+      dataDir: join(dir, label),
+      log: { level: 'warn' },
+    });
+    const files = {
+      directory: common('directory', ports.directoryManager!, ports.directoryAdmin!),
+      provider: {
+        ...common('provider', ports.providerManager!, ports.providerAdmin!),
+        inway: {
+          enabled: true,
+          listen: { host: HOST, port: ports.inway! },
+          publicAddress: `https://${HOST}:${ports.inway}`,
+          services: [{ name: SERVICE, endpointUrl: registry.url }],
+        },
+      },
+      consumer: {
+        ...common('consumer', ports.consumerManager!, ports.consumerAdmin!),
+        outway: { enabled: true, listen: { host: HOST, port: ports.outway! } },
+      },
+    };
+    configs = {
+      directory: join(dir, 'directory.json'),
+      provider: join(dir, 'provider.json'),
+      consumer: join(dir, 'consumer.json'),
+    };
+    for (const label of ['directory', 'provider', 'consumer'] as const) {
+      await writeFile(configs[label], JSON.stringify(files[label], null, 2));
+    }
+    tokenPaths = { provider: join(dir, 'provider', 'admin-token'), consumer: join(dir, 'consumer', 'admin-token') };
+  });
+
+  afterEach(async () => {
+    for (const proc of running.splice(0)) {
+      if (proc.child.exitCode === null && proc.child.signalCode === null) {
+        proc.child.kill('SIGKILL');
+        await proc.exited;
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await registry.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it(
+    'runs a federation of separate role processes and stops each on SIGTERM with 0',
+    { timeout: 180_000 },
+    async () => {
+      const directory = koppel(['directory', '--config', configs.directory]);
+      await started(directory);
+      expect(directory.output()).toContain(`directory  https://${HOST}:${ports.directoryManager}`);
+      const provider = koppel(['peer', '--config', configs.provider]);
+      const consumerManager = koppel(['manager', '--config', configs.consumer]);
+      const consumerOutway = koppel(['outway', '--config', configs.consumer]);
+      await Promise.all([started(provider), started(consumerManager), started(consumerOutway)]);
+      expect(provider.output()).toContain(`inway      https://${HOST}:${ports.inway}`);
+      expect(consumerOutway.output()).toContain(`outway     http://${HOST}:${ports.outway}`);
+      expect(consumerOutway.output()).not.toContain('admin ');
+
+      const consumerCert = await readFile(join(dir, 'pki', 'consumer.pem'), 'utf8');
+      const contracts = await negotiateContracts({
+        provider: {
+          admin: createAdminClient(`http://${HOST}:${ports.providerAdmin}`, tokenPaths.provider),
+          peerId: OIN.provider,
+          name: 'provider',
+        },
+        consumer: {
+          admin: createAdminClient(`http://${HOST}:${ports.consumerAdmin}`, tokenPaths.consumer),
+          peerId: OIN.consumer,
+          name: 'consumer',
+          outwayPublicKeyThumbprint: publicKeyThumbprint(consumerCert),
+        },
+        directoryName: 'directory',
+        service: { name: SERVICE, endpointUrl: registry.url },
+        progress: () => undefined,
+      });
+      expect(contracts.connection.negotiatedNow).toBe(true);
+
+      // The outway process reads the contracts the manager process stored: it may need a moment.
+      const url = `http://${HOST}:${ports.outway}/${OIN.provider}/${SERVICE}/personen/999990196`;
+      let status = 0;
+      let transactionId: unknown;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        const res = await request(url);
+        await res.body.text();
+        status = res.statusCode;
+        transactionId = res.headers['fsc-transaction-id'];
+        if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(status).toBe(200);
+      expect(typeof transactionId).toBe('string');
+
+      for (const proc of [consumerOutway, consumerManager, provider, directory]) proc.child.kill('SIGTERM');
+      expect(await Promise.all([consumerOutway, consumerManager, provider, directory].map((p) => p.exited))).toEqual([
+        0, 0, 0, 0,
+      ]);
+    },
+  );
+
+  it('refuses to run a directory from a peer-mode configuration, exit 2', async () => {
+    const proc = koppel(['directory', '--config', configs.provider]);
+    expect(await proc.exited).toBe(2);
+    expect(proc.output()).toContain('manager.mode "directory"');
+  });
+
+  it('reports an invalid configuration with every problem, exit 2, before opening a socket', async () => {
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ groupId: 'bad group!', manager: { listne: {} } }));
+    const proc = koppel(['manager', '--config', bad]);
+    expect(await proc.exited).toBe(2);
+    expect(proc.output()).toContain('invalid configuration');
+    expect(proc.output()).toContain('groupId');
+    expect(proc.output()).toContain('listne');
+  });
+
+  it('names the listener whose port is taken, exit 1', { timeout: 60_000 }, async () => {
+    const blocker = createServer();
+    await new Promise<void>((done, fail) => {
+      blocker.once('error', fail);
+      blocker.listen(ports.directoryManager, HOST, done);
+    });
+    try {
+      const proc = koppel(['directory', '--config', configs.directory]);
+      expect(await proc.exited).toBe(1);
+      expect(proc.output()).toContain(`${HOST}:${ports.directoryManager} is already in use`);
+      expect(proc.output()).toContain('manager.listen.port');
+    } finally {
+      await new Promise<void>((done) => blocker.close(() => done()));
+    }
+  });
+});
