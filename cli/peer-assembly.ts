@@ -232,7 +232,11 @@ export async function startPeer(options: StartPeerOptions): Promise<RunningPeer>
           service: manager.service,
           store,
           peerName: name,
-          ...(directory === undefined ? {} : { groupServices: directory.view }),
+          // The admin API (created below, it needs the console's pages) knows the remote directory;
+          // read through it lazily so a provider's or consumer's console lists the group too.
+          groupServices: directory?.view ?? {
+            listServices: () => admin?.groupServices?.listServices() ?? Promise.resolve([]),
+          },
         }),
         adminToken: async () => (await readFile(tokenPath, 'utf8')).trim(),
         peerId,

@@ -47,6 +47,8 @@ export interface CreateAdminApiOptions {
 
 export interface AdminApi {
   readonly app: Hono;
+  /** The group's services as this peer sees them (its own directory view, or the remote directory); undefined without a directory. */
+  readonly groupServices: GroupServicesSource | undefined;
   /** Bind to `config.admin.listen` (or `listen`); refuses an address that is not loopback. */
   listen(listen?: { host: string; port: number }): Promise<RunningServer>;
   /** Idempotent. */
@@ -121,6 +123,7 @@ export function createAdminApi(options: CreateAdminApiOptions): AdminApi {
   let closing: Promise<void> | undefined;
   return {
     app,
+    groupServices,
     async listen(listen = config.admin.listen) {
       // The config schema refuses a wider bind already; this holds for configurations built in code.
       if (!isLoopbackHost(listen.host)) {
