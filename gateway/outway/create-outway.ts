@@ -43,6 +43,12 @@ export interface OutwayTuning {
   tokenExpirySkewMs: number;
   /** Bodies up to this size are kept for a second attempt after a refused token. Default 65 536. */
   maxReplayBodyBytes: number;
+  /**
+   * Most keep-alive mTLS connections to one inway (or manager); further requests queue for a free one.
+   * Default 64: unlimited, a burst of clients became a storm of TLS handshakes that slowed every
+   * request (and timed out connects) instead of reusing warm connections.
+   */
+  maxConnectionsPerInway: number;
 }
 
 export const DEFAULT_OUTWAY_TUNING: Readonly<OutwayTuning> = Object.freeze({
@@ -51,6 +57,7 @@ export const DEFAULT_OUTWAY_TUNING: Readonly<OutwayTuning> = Object.freeze({
   tokenRefreshRatio: 0.8,
   tokenExpirySkewMs: 2_000,
   maxReplayBodyBytes: 64 * 1024,
+  maxConnectionsPerInway: 64,
 });
 
 export interface CreateOutwayOptions {
@@ -104,6 +111,7 @@ export function createOutway(options: CreateOutwayOptions): Outway {
     connectTimeoutMs: config.timeouts.connectMs,
     headersTimeoutMs: config.timeouts.headersMs,
     bodyTimeoutMs: config.timeouts.bodyIdleMs,
+    connections: tuning.maxConnectionsPerInway,
   });
   const grants: GrantResolver = createGrantResolver({
     store,

@@ -75,6 +75,7 @@ export abstract class BaseTxLog implements TxLog {
     this.#committer = new GroupCommitter((items) => this.commitBatch(items), {
       windowMs: options.groupCommitWindowMs ?? 0,
       maxBatchSize: options.maxBatchSize ?? 1000,
+      lazyDelayMs: options.completionDelayMs ?? 20,
     });
   }
 
@@ -141,11 +142,12 @@ export abstract class BaseTxLog implements TxLog {
     } catch (err) {
       return Promise.reject(writeError('invalid-record', err));
     }
-    return this.#submit({ kind: 'completion', completion: clean, at_ms: this.clock() });
+    // Nobody waits for a completion before answering: it joins the next group commit (lazy).
+    return this.#submit({ kind: 'completion', completion: clean, at_ms: this.clock() }, true);
   }
 
-  async #submit(p: PendingEntry): Promise<WriteReceipt> {
-    const e = await this.#committer.submit(p);
+  async #submit(p: PendingEntry, lazy = false): Promise<WriteReceipt> {
+    const e = await this.#committer.submit(p, { lazy });
     return { seq: e.seq, hash: e.hash, at_ms: e.at_ms };
   }
 

@@ -1,8 +1,11 @@
 // The embedded transaction log: one SQLite file (WAL, synchronous=FULL) per data directory. A group of
-// writes is one IMMEDIATE transaction: the head is read inside it, the entries are linked and inserted,
-// the head row is moved, and the commit's fsync makes all of them durable at once. Only then do the
-// callers' promises resolve. The chain is per peer; the head is read inside the write transaction, so
-// even a second process on the same file would extend the chain instead of forking it.
+// writes is one IMMEDIATE transaction on the writer thread (sqlite-writer-thread.js): the entries are
+// linked and hashed here onto the head we expect, the thread checks inside the transaction that this is
+// still the head, inserts the entries and index rows, moves the head row, and the commit's fsync makes
+// all of them durable at once. Only then do the callers' promises resolve. The fsync blocks the writer
+// thread, never this event loop. Reads (queries, verify, pruning) use this thread's own connection.
+// The chain is per peer; a head moved by another connection (or process) on the same file makes us
+// relink onto it instead of forking the chain.
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
@@ -15,6 +18,7 @@ import { partiesOf, subjectsOf } from './index-terms.ts';
 import { encodeCursor, normaliseQuery, type NormalisedQuery } from './query-params.ts';
 import { applySchema, ENTRY_COLUMNS, type EntryRow } from './sqlite-schema.ts';
 import { entryToRow, rowToBody } from './sqlite-rows.ts';
+import { SqliteWriter } from './sqlite-writer.ts';
 import type {
   Anchor,
   CompletionInfo,
@@ -26,10 +30,11 @@ import type {
   TxLogPage,
   TxLogQueryResult,
 } from './types.ts';
-import { GENESIS_HASH } from './types.ts';
 
 const VERIFY_PAGE = 1000;
 const MAX_CACHED_STATEMENTS = 200;
+/** Relinks of one group when other connections keep appending to the same peer's chain. */
+const MAX_RELINKS = 50;
 
 interface FileIdentity {
   dev: number;
@@ -52,12 +57,22 @@ export class SqliteTxLog extends BaseTxLog {
   #db: Db | undefined;
   #identity: FileIdentity | undefined;
   readonly #statements = new Map<string, Statement>();
+  /** Appends run on the writer thread, so their fsync never blocks this thread's event loop. */
+  readonly #writer: SqliteWriter;
+  /** The head after our last commit; the writer refuses a batch linked onto any other head. */
+  #expectedHead: ChainHead | undefined;
 
   constructor(options: SqliteTxLogOptions) {
     super(options);
     this.path = join(options.dataDir, `${options.fileName ?? 'txlog'}.sqlite`);
     this.#busyTimeoutMs = options.busyTimeoutMs ?? 1000;
     this.#open();
+    this.#writer = new SqliteWriter({
+      path: this.path,
+      peerId: this.peerId,
+      busyTimeoutMs: this.#busyTimeoutMs,
+      columns: ENTRY_COLUMNS,
+    });
     this.startTimers(options);
   }
 
@@ -132,57 +147,60 @@ export class SqliteTxLog extends BaseTxLog {
 
   // --- writes ---
 
-  protected commitBatch(items: PendingEntry[]): Promise<StoredEntry[]> {
+  protected async commitBatch(items: PendingEntry[]): Promise<StoredEntry[]> {
     let entries: StoredEntry[];
     try {
-      const db = this.#usable();
+      // The main thread's handle: reopened (schema applied) here when the file was lost, which also
+      // refuses a vanished data directory before anything is sent to the writer thread.
+      this.#usable();
       this.#checkIdentity();
-      entries = db
-        .transaction(() => {
-          const linked = this.link(this.#headInTransaction(), items);
-          const insert = this.#stmt(
-            `INSERT INTO txlog_entries (${ENTRY_COLUMNS.join(', ')}) VALUES (${ENTRY_COLUMNS.map((c) => `@${c}`).join(', ')})`,
-          );
-          const subject = this.#stmt('INSERT OR IGNORE INTO txlog_subjects (peer_id, subject, seq) VALUES (?, ?, ?)');
-          const party = this.#stmt('INSERT OR IGNORE INTO txlog_parties (peer_id, party, seq) VALUES (?, ?, ?)');
-          for (const e of linked) {
-            insert.run(entryToRow(e));
-            if (e.kind !== 'record') continue;
-            for (const s of subjectsOf(e)) subject.run(this.peerId, s, e.seq);
-            for (const p of partiesOf(e)) party.run(this.peerId, p, e.seq);
-          }
-          const last = linked[linked.length - 1] as StoredEntry;
-          this.#stmt(
-            'INSERT INTO txlog_head (peer_id, seq, hash) VALUES (?, ?, ?) ON CONFLICT (peer_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash',
-          ).run(this.peerId, last.seq, last.hash);
-          return linked;
-        })
-        .immediate();
-      // Committed (and fsynced) — into the file that is still at our path?
-      this.#checkIdentity();
+      entries = await this.#commitLinked(items);
     } catch (err) {
+      this.#expectedHead = undefined;
       const code = (err as { code?: unknown } | undefined)?.code;
-      // A lock held by someone else is transient; anything else may have broken the handle: reopen next time.
-      if (code !== 'SQLITE_BUSY') this.#discard();
+      // A lock held by someone else is transient; anything else may have broken the handles: reopen next time.
+      if (code !== 'SQLITE_BUSY') {
+        this.#discard();
+        this.#writer.discard();
+      }
       this.logger?.error({ err: { message: (err as Error).message, code } }, 'txlog commit failed');
-      return Promise.reject(
-        writeError(code === 'SQLITE_CONSTRAINT_UNIQUE' ? 'chain-corrupt' : 'store-unavailable', err),
-      );
+      throw writeError(code === 'SQLITE_CONSTRAINT_UNIQUE' ? 'chain-corrupt' : 'store-unavailable', err);
     }
     this.emit(entries);
-    return Promise.resolve(entries);
+    return entries;
   }
 
-  #headInTransaction(): ChainHead {
-    const head = this.#stmt('SELECT seq, hash FROM txlog_head WHERE peer_id = ?').get(this.peerId) as
-      ChainHead | undefined;
-    if (head) return head;
-    const last = this.#stmt('SELECT seq, hash FROM txlog_entries WHERE peer_id = ? ORDER BY seq DESC LIMIT 1').get(
-      this.peerId,
-    ) as ChainHead | undefined;
-    if (last) return last;
-    const anchor = this.#anchorRow();
-    return anchor ? { seq: anchor.seq, hash: anchor.hash } : { seq: 0, hash: GENESIS_HASH };
+  /**
+   * Links the batch onto the head we expect and has the writer thread commit it if that is still the
+   * head inside its write transaction; when another connection appended meanwhile, relinks onto the
+   * head it reports and tries again (the head is always the one read under the write lock).
+   */
+  async #commitLinked(items: PendingEntry[]): Promise<StoredEntry[]> {
+    for (let attempt = 0; attempt < MAX_RELINKS; attempt++) {
+      const expected = this.#expectedHead;
+      const linked = this.link(expected, items);
+      const subjects: [number, string][] = [];
+      const parties: [number, string][] = [];
+      for (const e of linked) {
+        if (e.kind !== 'record') continue;
+        for (const s of subjectsOf(e)) subjects.push([e.seq, s]);
+        for (const p of partiesOf(e)) parties.push([e.seq, p]);
+      }
+      const last = linked[linked.length - 1] as StoredEntry;
+      const result = await this.#writer.commit({
+        expected: expected ?? null,
+        rows: linked.map(entryToRow),
+        subjects,
+        parties,
+        last: { seq: last.seq, hash: last.hash },
+      });
+      if (result.committed) {
+        this.#expectedHead = { seq: last.seq, hash: last.hash };
+        return linked;
+      }
+      this.#expectedHead = result.head;
+    }
+    throw new Error('the chain head kept moving under other writers');
   }
 
   // --- queries ---
@@ -462,8 +480,9 @@ export class SqliteTxLog extends BaseTxLog {
     });
   }
 
-  protected closeStore(): Promise<void> {
-    return settle(() => this.#discard());
+  protected async closeStore(): Promise<void> {
+    await this.#writer.close();
+    this.#discard();
   }
 }
 

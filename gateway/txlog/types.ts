@@ -377,6 +377,11 @@ export interface CommonTxLogOptions {
   groupCommitWindowMs?: number;
   /** Most entries in one commit; default 1000. */
   maxBatchSize?: number;
+  /**
+   * Longest a completion entry waits to share the next group commit before it is committed on its own;
+   * default 20, 0 commits it like a record. Records are never delayed.
+   */
+  completionDelayMs?: number;
 }
 
 export interface SqliteTxLogOptions extends CommonTxLogOptions {

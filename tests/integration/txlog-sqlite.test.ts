@@ -246,6 +246,48 @@ describe('sqlite txlog specifics', () => {
     }
   });
 
+  it('lets a completion ride along with the next record instead of costing a commit of its own', async () => {
+    const log = await open(join(tempDir(), 'data'));
+    const first = record();
+    await log.write(first);
+    const before = log.stats().commits;
+    const completion = log.writeCompletion({
+      transaction_id: first.transaction_id,
+      direction: first.direction,
+      status: 200,
+      duration_ms: 3,
+    });
+    const second = log.write(record());
+    const [c, r] = await Promise.all([completion, second]);
+    expect(log.stats().commits - before).toBe(1);
+    expect(r.seq).toBe(c.seq + 1);
+    // On its own a completion still commits, after a short wait.
+    const alone = await log.writeCompletion({ transaction_id: first.transaction_id, direction: first.direction, status: 200, duration_ms: 1 });
+    expect(alone.seq).toBe(r.seq + 1);
+    expect(log.stats().commits - before).toBe(2);
+    expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+  });
+
+  it('commits on the writer thread: the event loop keeps running while a group is being committed', async () => {
+    const log = await open(join(tempDir(), 'data'));
+    await log.write(record());
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    try {
+      const locker = new Database(log.path);
+      locker.exec('BEGIN EXCLUSIVE');
+      // The writer thread waits for the lock (busy timeout 1 s); this thread must not.
+      const blocked = log.write(record());
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      locker.exec('ROLLBACK');
+      locker.close();
+      await blocked;
+      expect(ticks).toBeGreaterThan(20);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
   it('answers a data-subject query from the subject index, not by scanning the records', async () => {
     const log = await open(join(tempDir(), 'data'));
     await log.write(record({ additional_data: { data_subject: 'bsn=999993653' } }));
