@@ -496,7 +496,12 @@ export function environment(): Environment {
   };
 }
 
-/** A plain-text table: first row is the header, columns padded; numbers right-aligned. */
+/** A ratio with two decimals (a ratio of 1 reads "1.00", not "1"). */
+export function ratioText(value: number | undefined): string {
+  return value === undefined || !Number.isFinite(value) ? '' : value.toFixed(2);
+}
+
+/** A plain-text table: first row is the header, columns padded; numbers (and numeric text) right-aligned. */
 export function formatTable(rows: readonly (readonly (string | number)[])[]): string {
   const text = rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
   const widths: number[] = [];
@@ -505,7 +510,8 @@ export function formatTable(rows: readonly (readonly (string | number)[])[]): st
     .map((r, ri) => {
       const line = r
         .map((c, i) => {
-          const numeric = ri > 0 && typeof rows[ri]?.[i] === 'number';
+          const cell = rows[ri]?.[i];
+          const numeric = ri > 0 && (typeof cell === 'number' || /^[\d.,]+$/.test(c));
           return numeric ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0);
         })
         .join('  ')

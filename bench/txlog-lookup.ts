@@ -8,7 +8,8 @@
 // a small factor of the baseline; a scan grows with the log (×100 for 1M vs 10k).
 //
 //   node --import tsx bench/txlog-lookup.ts [--records 1000000] [--baseline 10000] [--lookups 200]
-//        [--concurrency 1024] [--records-only] [--redis] [--redis-url redis://127.0.0.1:6379]
+//        [--concurrency 1024] [--records-only] [--redis | --stores sqlite,redis]
+//        [--redis-url redis://127.0.0.1:6379]
 //        [--tmp DIR] [--keep] [--seed 1] [--out FILE]
 //
 // Prints tables and writes bench/results/txlog-lookup.json.
@@ -24,6 +25,7 @@ import {
   fillLog,
   formatTable,
   positiveInt,
+  ratioText,
   redisStore,
   round,
   seededRandom,
@@ -43,8 +45,9 @@ const USAGE = `usage: node --import tsx bench/txlog-lookup.ts [options]
   --lookups N        lookups of each kind per log (default 200)
   --concurrency N    calls in flight while filling (default 1024)
   --records-only     write records without their completion entries (half the entries)
-  --redis            also benchmark the Redis store
-  --redis-url URL    Redis for --redis (default redis://127.0.0.1:6379)
+  --redis            also benchmark the Redis store (same as --stores sqlite,redis)
+  --stores LIST      stores to benchmark, comma-separated: sqlite, redis (default sqlite)
+  --redis-url URL    Redis for the redis store (default redis://127.0.0.1:6379)
   --tmp DIR          parent of the temporary data directory (default the OS temp dir)
   --keep             keep the temporary directory (and Redis keys) afterwards
   --seed N           seed of the record generator (default 1)
@@ -64,6 +67,13 @@ interface Settings {
   out: string | undefined;
 }
 
+function storesFrom(list: string): StoreKind[] {
+  const kinds = [...new Set(list.split(',').map((s) => s.trim()))];
+  for (const k of kinds) if (k !== 'sqlite' && k !== 'redis') throw new Error(`--stores: unknown store "${k}"`);
+  if (kinds.length === 0) throw new Error('--stores: name at least one store');
+  return kinds as StoreKind[];
+}
+
 function settingsFrom(argv: string[]): Settings | undefined {
   const { values } = parseArgs({
     args: argv,
@@ -74,6 +84,7 @@ function settingsFrom(argv: string[]): Settings | undefined {
       concurrency: { type: 'string' },
       'records-only': { type: 'boolean', default: false },
       redis: { type: 'boolean', default: false },
+      stores: { type: 'string' },
       'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
       tmp: { type: 'string', default: tmpdir() },
       keep: { type: 'boolean', default: false },
@@ -89,7 +100,7 @@ function settingsFrom(argv: string[]): Settings | undefined {
     lookups: positiveInt(values.lookups, 'lookups', 200),
     concurrency: positiveInt(values.concurrency, 'concurrency', 1024),
     completions: !values['records-only'],
-    stores: values.redis ? ['sqlite', 'redis'] : ['sqlite'],
+    stores: storesFrom(values.stores ?? (values.redis ? 'sqlite,redis' : 'sqlite')),
     redisUrl: values['redis-url'],
     tmpRoot: values.tmp,
     keep: values.keep,
@@ -391,8 +402,8 @@ function printStore(r: StoreResult, settings: Settings): void {
         x.baseline.p99Ms,
         x.large.medianMs,
         x.large.p99Ms,
-        x.ratioMedian,
-        x.ratioP99,
+        ratioText(x.ratioMedian),
+        ratioText(x.ratioP99),
         x.baseline.meanRows,
         x.large.meanRows,
       ]),

@@ -37,6 +37,7 @@ import {
   formatTable,
   median,
   positiveInt,
+  ratioText,
   round,
   sqliteStore,
   writeResult,
@@ -165,6 +166,49 @@ function koppel(args: string[]): Promise<CliRun> {
   });
 }
 
+interface CliResult {
+  startupSeconds: number[];
+  medianStartupSeconds: number;
+  logs: Record<string, VerifyTiming & { minusStartupSeconds: number; output: string }>;
+}
+
+/**
+ * Times `koppel logs verify --config <peer.json>` on each log, `runs` times, alternating logs, with
+ * `koppel logs verify --help` (node, tsx and loading the command, no log) as the cost of starting up.
+ */
+async function timeCli(logs: readonly LogUnderTest[], runs: number, dir: string): Promise<CliResult> {
+  const startup: number[] = [];
+  const cliSeconds = new Map<string, number[]>(logs.map((l) => [l.name, []]));
+  const outputs = new Map<string, string>();
+  for (let run = 0; run < runs; run++) {
+    startup.push((await koppel(['logs', 'verify', '--help'])).seconds);
+    for (const log of logs) {
+      const r = await koppel(['logs', 'verify', '--config', log.configPath]);
+      const entries = log.fill?.entries ?? 0;
+      if (!r.stdout.startsWith('OK ') || !new RegExp(`entries checked\\s+${entries}\\b`).test(r.stdout)) {
+        throw new Error(
+          `koppel logs verify on the ${log.name} log did not say OK for ${entries} entries:\n${r.stdout}`,
+        );
+      }
+      cliSeconds.get(log.name)?.push(r.seconds);
+      outputs.set(log.name, r.stdout.replace(dir, '<tmp>'));
+    }
+  }
+  const medianStartup = median(startup);
+  return {
+    startupSeconds: startup.map((s) => round(s, 3)),
+    medianStartupSeconds: round(medianStartup, 3),
+    logs: Object.fromEntries(
+      logs.map((l) => {
+        const t = verifyTiming(cliSeconds.get(l.name) ?? [], l.fill?.entries ?? 0, l.calls);
+        // What the command spends beyond starting up: about the cost of verify() itself.
+        const minusStartupSeconds = round(t.medianSeconds - medianStartup, 3);
+        return [l.name, { ...t, minusStartupSeconds, output: outputs.get(l.name) ?? '' }];
+      }),
+    ),
+  };
+}
+
 async function main(): Promise<void> {
   const settings = settingsFrom(process.argv.slice(2));
   if (!settings) {
@@ -248,45 +292,16 @@ async function main(): Promise<void> {
       }
     }
 
-    let cli:
-      | {
-          startupSeconds: number[];
-          medianStartupSeconds: number;
-          logs: Record<string, VerifyTiming & { minusStartupSeconds: number; output: string }>;
-        }
-      | { skipped: string } = { skipped: '--skip-cli' };
+    let cli: CliResult | { skipped: string } | { failed: string } = { skipped: '--skip-cli' };
     if (settings.cli) {
       process.stderr.write(`timing \`koppel logs verify\` ${settings.runs} times per log…\n`);
-      const startup: number[] = [];
-      const cliSeconds = new Map<string, number[]>(logs.map((l) => [l.name, []]));
-      const outputs = new Map<string, string>();
-      for (let run = 0; run < settings.runs; run++) {
-        startup.push((await koppel(['logs', 'verify', '--help'])).seconds);
-        for (const log of logs) {
-          const r = await koppel(['logs', 'verify', '--config', log.configPath]);
-          const entries = log.fill?.entries ?? 0;
-          if (!r.stdout.startsWith('OK ') || !new RegExp(`entries checked\\s+${entries}\\b`).test(r.stdout)) {
-            throw new Error(
-              `koppel logs verify on the ${log.name} log did not say OK for ${entries} entries:\n${r.stdout}`,
-            );
-          }
-          cliSeconds.get(log.name)?.push(r.seconds);
-          outputs.set(log.name, r.stdout.replace(dir, '<tmp>'));
-        }
+      try {
+        cli = await timeCli(logs, settings.runs, dir);
+      } catch (err) {
+        // Keep the library timings: report the command's failure beside them and exit non-zero.
+        cli = { failed: err instanceof Error ? err.message : String(err) };
+        process.exitCode = 1;
       }
-      const medianStartup = median(startup);
-      cli = {
-        startupSeconds: startup.map((s) => round(s, 3)),
-        medianStartupSeconds: round(medianStartup, 3),
-        logs: Object.fromEntries(
-          logs.map((l) => {
-            const t = verifyTiming(cliSeconds.get(l.name) ?? [], l.fill?.entries ?? 0, l.calls);
-            // What the command spends beyond starting up (node, tsx, module loading): about verify().
-            const minusStartupSeconds = round(t.medianSeconds - medianStartup, 3);
-            return [l.name, { ...t, minusStartupSeconds, output: outputs.get(l.name) ?? '' }];
-          }),
-        ),
-      };
     }
 
     const library = Object.fromEntries(
@@ -366,7 +381,7 @@ async function main(): Promise<void> {
         '',
         t.entriesPerSecond,
         t.callsPerSecond,
-        l.name === 'large' ? result.verifyRatio : '',
+        l.name === 'large' ? ratioText(result.verifyRatio) : '',
       ]);
     }
     if ('logs' in cli) {
@@ -394,12 +409,13 @@ async function main(): Promise<void> {
           t.minusStartupSeconds,
           t.entriesPerSecond,
           t.callsPerSecond,
-          l.name === 'large' ? (result.cliRatio ?? '') : '',
+          l.name === 'large' ? ratioText(result.cliRatio) : '',
         ]);
       }
     }
     console.log(formatTable(rows));
     if ('logs' in cli) console.log(`\n${(cli.logs.large?.output ?? '').trimEnd()}`);
+    if ('failed' in cli) console.log(`\nkoppel logs verify FAILED: ${cli.failed}`);
     const out = await writeResult('txlog-verify.json', result, settings.out);
     console.log(`\nwrote ${out}`);
   } finally {
