@@ -1,7 +1,6 @@
 // Finds the command named by the first words of argv and runs it. Knows nothing about any command
 // except what the table in commands.ts says.
 import { readFile } from 'node:fs/promises';
-import { closestCommand } from './suggest.ts';
 import { commands, type CommandEntry } from './commands.ts';
 import { ExitCode, type CliIo } from './io.ts';
 
@@ -45,6 +44,16 @@ function renderGroup(group: string, entries: readonly CommandEntry[]): string {
     `Run \`koppel ${group} <command> --help\` for its options.`,
     '',
   ].join('\n');
+}
+
+/**
+ * The command name to suggest for a mistyped one. config/ owns the "did you mean" rule; it is imported only on
+ * this error path, so a command that works does not load the configuration schema just for it (commands.ts
+ * loads lazily for the same reason). Case counts and the allowance is one edit per three characters, as before.
+ */
+async function suggestCommand(word: string, candidates: readonly string[]): Promise<string | undefined> {
+  const { closest } = await import('../config/index.ts');
+  return closest(word, candidates, { charsPerEdit: 3, ignoreCase: false });
 }
 
 async function version(): Promise<string> {
@@ -96,7 +105,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       (sub === undefined ? io.stderr : io.stdout).write(renderGroup(args[0] ?? '', group));
       return sub === undefined ? ExitCode.usage : ExitCode.ok;
     }
-    const hint = closestCommand(
+    const hint = await suggestCommand(
       `${args[0]} ${sub}`,
       group.map((e) => e.name),
     );
@@ -105,7 +114,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     );
     return ExitCode.usage;
   }
-  const hint = closestCommand(args[0] ?? '', [...new Set(commands.map((e) => words(e)[0] ?? ''))]);
+  const hint = await suggestCommand(args[0] ?? '', [...new Set(commands.map((e) => words(e)[0] ?? ''))]);
   io.stderr.write(
     `koppel: unknown command "${args[0] ?? ''}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}\nRun \`koppel --help\` for the list of commands.\n`,
   );

@@ -3,6 +3,7 @@
 // are coerced by the field's kind; lists (`inway.services`) are given as JSON.
 import type { ConfigIssue } from './errors.ts';
 import { configFields, type ConfigField } from './fields.ts';
+import { closest } from './suggest.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -74,31 +75,4 @@ export function readEnvOverrides(env: Env): EnvOverrides {
     });
   }
   return { overrides, issues };
-}
-
-/** The candidate within a small edit distance of `word`, if any (for "did you mean"). */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 4)) + 1;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }

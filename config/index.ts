@@ -10,3 +10,5 @@ export type { ConfigField, ConfigSection, FieldKind } from './fields.ts';
 export { readEnvOverrides } from './env.ts';
 export type { Env } from './env.ts';
 export { renderConfigReference } from './docs.ts';
+export { closest } from './suggest.ts';
+export type { ClosestOptions } from './suggest.ts';

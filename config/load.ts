@@ -2,7 +2,8 @@
 // ConfigError, so a process refuses to start before it opens any socket and says all of it at once.
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
-import { readEnvOverrides, closest, type Env, type EnvOverride } from './env.ts';
+import { readEnvOverrides, type Env, type EnvOverride } from './env.ts';
+import { closest } from './suggest.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { koppelConfigSchema, type KoppelConfig } from './schema.ts';
 

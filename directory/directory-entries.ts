@@ -3,7 +3,7 @@
 // ServicePublicationGrant or DelegatedServicePublicationGrant for the Service exists"), with the
 // inway address its publisher signed (see inway-address.ts). A contract that is revoked, rejected or
 // past `not_after` is not active, so its service drops out of the next listing by itself.
-import { isActive } from '../gateway/protocol/index.ts';
+import { activePublications } from '../gateway/manager/index.ts';
 import type { Protocol } from '../gateway/protocol/index.ts';
 import type { ManagerStore, PeerRecord } from '../gateway/store/index.ts';
 import { inwayAddressOfGrant } from './inway-address.ts';
@@ -36,8 +36,6 @@ export interface DirectoryEntriesOptions {
   self: DirectoryPeer;
 }
 
-const PAGE = 1000;
-
 export function entryKey(e: Pick<DirectoryEntry, 'peer' | 'name' | 'delegator'>): string {
   return [e.peer.id, e.name, e.delegator?.id ?? ''].join('\u0000');
 }
@@ -60,45 +58,25 @@ export function createDirectoryEntries(options: DirectoryEntriesOptions): { list
       const now = Math.floor(clock() / 1000);
       const peers = new Map<string, DirectoryPeer>();
       const found = new Map<string, DirectoryEntry>();
-      let cursor: string | undefined;
-      do {
-        const page = await store.listContracts({
-          grantTypes: ['GRANT_TYPE_SERVICE_PUBLICATION', 'GRANT_TYPE_DELEGATED_SERVICE_PUBLICATION'],
-          limit: PAGE,
-          sortOrder: 'SORT_ORDER_ASCENDING',
-          ...(cursor === undefined ? {} : { cursor }),
-        });
-        for (const contract of page.items) {
-          if (!isActive(contract.content, contract.signatures, now)) continue;
-          for (const { data } of contract.content.grants) {
-            if (
-              data.type !== 'GRANT_TYPE_SERVICE_PUBLICATION' &&
-              data.type !== 'GRANT_TYPE_DELEGATED_SERVICE_PUBLICATION'
-            )
-              continue;
-            const entry: DirectoryEntry = {
-              type:
-                data.type === 'GRANT_TYPE_SERVICE_PUBLICATION'
-                  ? 'SERVICE_TYPE_SERVICE'
-                  : 'SERVICE_TYPE_DELEGATED_SERVICE',
-              peer: await peerOf(data.service.peer_id, peers),
-              name: data.service.name,
-              protocol: data.service.protocol,
-              contractHash: contract.contentHash,
-              publishedAt: contract.content.created_at,
-            };
-            if (data.type === 'GRANT_TYPE_DELEGATED_SERVICE_PUBLICATION')
-              entry.delegator = await peerOf(data.delegator.peer_id, peers);
-            const address = inwayAddressOfGrant(data.properties);
-            if (address.kind === 'valid') entry.inwayAddress = address.address;
-            // Ascending by creation: a later publication of the same service (a new inway) wins.
-            const key = entryKey(entry);
-            const previous = found.get(key);
-            if (previous === undefined || previous.publishedAt <= entry.publishedAt) found.set(key, entry);
-          }
-        }
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
+      for await (const { contract, grant } of activePublications(store, now)) {
+        const entry: DirectoryEntry = {
+          type:
+            grant.type === 'GRANT_TYPE_SERVICE_PUBLICATION' ? 'SERVICE_TYPE_SERVICE' : 'SERVICE_TYPE_DELEGATED_SERVICE',
+          peer: await peerOf(grant.service.peer_id, peers),
+          name: grant.service.name,
+          protocol: grant.service.protocol,
+          contractHash: contract.contentHash,
+          publishedAt: contract.content.created_at,
+        };
+        if (grant.type === 'GRANT_TYPE_DELEGATED_SERVICE_PUBLICATION')
+          entry.delegator = await peerOf(grant.delegator.peer_id, peers);
+        const address = inwayAddressOfGrant(grant.properties);
+        if (address.kind === 'valid') entry.inwayAddress = address.address;
+        // Ascending by creation: a later publication of the same service (a new inway) wins.
+        const key = entryKey(entry);
+        const previous = found.get(key);
+        if (previous === undefined || previous.publishedAt <= entry.publishedAt) found.set(key, entry);
+      }
       return [...found.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
     },
   };

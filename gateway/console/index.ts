@@ -33,5 +33,5 @@ export { parseTrafficFilter } from './traffic-filter.ts';
 export type { ParsedFilter, FilterForm } from './traffic-filter.ts';
 export { fromAcceptLanguage, translator } from './i18n.ts';
 export type { Lang, MessageKey } from './i18n.ts';
-export { consoleAdminFrom, toConsoleContract } from './manager-adapter.ts';
-export type { ConsoleAdminFromOptions, ContractViewLike, ManagerServiceLike } from './manager-adapter.ts';
+export { consoleAdminFrom } from './manager-adapter.ts';
+export type { ConsoleAdminFromOptions, ManagerServiceLike } from './manager-adapter.ts';

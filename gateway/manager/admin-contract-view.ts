@@ -62,12 +62,16 @@ function grantOf(data: GrantData, hash: string): AdminGrant {
   }
 }
 
-/** Peer names for the ids on contracts, looked up once per request. */
+/**
+ * Peer names for the ids on contracts, looked up once per request ('' for a peer the store does not know).
+ * Without `peerName` this peer's own id is looked up like any other (we are not in our own peer list, so '').
+ */
 export function createPeerNames(
-  store: ManagerStore,
-  self: { peerId: string; peerName: string },
+  store: Pick<ManagerStore, 'getPeer'>,
+  self: { peerId: string; peerName?: string | undefined },
 ): (id: string) => Promise<string> {
-  const cache = new Map<string, Promise<string>>([[self.peerId, Promise.resolve(self.peerName)]]);
+  const cache = new Map<string, Promise<string>>();
+  if (self.peerName !== undefined) cache.set(self.peerId, Promise.resolve(self.peerName));
   return (id) => {
     let hit = cache.get(id);
     if (hit === undefined) {

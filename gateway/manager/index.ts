@@ -13,6 +13,8 @@ export type {
 } from './types.ts';
 export type { ManagerEnv } from './http-context.ts';
 export type { ServiceListing, ServiceListingData, ServiceQuery } from './services-listing.ts';
+export { activePublications } from './active-publications.ts';
+export type { ActivePublication, PublicationGrantData } from './active-publications.ts';
 export type { JsonWebKeySet, JsonWebKey } from './jwks.ts';
 export type { PeerClient, PeerResponse, ContractMessage } from './peer-client.ts';
 export { isManagerAddress } from './manager-address.ts';
@@ -22,5 +24,6 @@ export { FSC_VERSION, ENABLED_EXTENSIONS } from './routes-peers.ts';
 export { createAdminApi, AdminBindError } from './admin-api.ts';
 export type { AdminApi, CreateAdminApiOptions } from './admin-api.ts';
 export type { AdminContract, AdminGrant } from './admin-contract-view.ts';
+export { createPeerNames, toAdminContract } from './admin-contract-view.ts';
 export type { GroupService, GroupServicesSource } from './admin-group-services.ts';
 export { ensureAdminToken, isLoopbackAddress } from './admin-auth.ts';

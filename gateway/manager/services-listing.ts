@@ -2,9 +2,10 @@
 // Service when a valid Contract containing a ServicePublicationGrant or
 // DelegatedServicePublicationGrant for the Service exists"). The same rule serves both roles: a
 // directory holds the publication contracts of the whole group, a peer only its own.
-import { FscError, isActive } from '../protocol/index.ts';
+import { FscError } from '../protocol/index.ts';
 import type { Protocol } from '../protocol/index.ts';
 import type { ManagerStore, PeerRecord, SortOrder } from '../store/index.ts';
+import { activePublications } from './active-publications.ts';
 import type { Clock } from './types.ts';
 import { toWirePeer } from './wire.ts';
 
@@ -42,8 +43,6 @@ export interface ServiceListingOptions {
   self: PeerRecord;
 }
 
-const PAGE = 1000;
-
 function sortKey(l: ServiceListingData): string {
   return [l.peer.id, l.name, l.delegator?.peer_id ?? ''].join('\u0000');
 }
@@ -54,7 +53,8 @@ function encodeCursor(key: string): string {
 
 function decodeCursor(cursor: string): string {
   const text = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  if (!text.startsWith('s:')) throw new FscError('ERROR_CODE_BAD_REQUEST', 'the pagination cursor is not valid', { reason: 'invalid-cursor' });
+  if (!text.startsWith('s:'))
+    throw new FscError('ERROR_CODE_BAD_REQUEST', 'the pagination cursor is not valid', { reason: 'invalid-cursor' });
   return text.slice(2);
 }
 
@@ -76,42 +76,27 @@ export function createServiceListing(options: ServiceListingOptions) {
     const now = Math.floor(clock() / 1000);
     const peers = new Map<string, WirePeer>();
     const found = new Map<string, ServiceListingData>();
-    let cursor: string | undefined;
-    do {
-      const page = await store.listContracts({
-        grantTypes: ['GRANT_TYPE_SERVICE_PUBLICATION', 'GRANT_TYPE_DELEGATED_SERVICE_PUBLICATION'],
-        limit: PAGE,
-        sortOrder: 'SORT_ORDER_ASCENDING',
-        ...(cursor === undefined ? {} : { cursor }),
-      });
-      for (const contract of page.items) {
-        if (!isActive(contract.content, contract.signatures, now)) continue;
-        for (const { data } of contract.content.grants) {
-          let listing: ServiceListingData;
-          if (data.type === 'GRANT_TYPE_SERVICE_PUBLICATION') {
-            listing = {
-              type: 'SERVICE_TYPE_SERVICE',
-              peer: await peerOf(data.service.peer_id, peers),
-              name: data.service.name,
-              protocol: data.service.protocol,
-            };
-          } else if (data.type === 'GRANT_TYPE_DELEGATED_SERVICE_PUBLICATION') {
-            const delegator = await peerOf(data.delegator.peer_id, peers);
-            listing = {
-              type: 'SERVICE_TYPE_DELEGATED_SERVICE',
-              delegator: { peer_id: delegator.id, peer_name: delegator.name },
-              peer: await peerOf(data.service.peer_id, peers),
-              name: data.service.name,
-              protocol: data.service.protocol,
-            };
-          } else {
-            continue;
-          }
-          found.set(sortKey(listing), listing);
-        }
+    for await (const { grant } of activePublications(store, now)) {
+      let listing: ServiceListingData;
+      if (grant.type === 'GRANT_TYPE_SERVICE_PUBLICATION') {
+        listing = {
+          type: 'SERVICE_TYPE_SERVICE',
+          peer: await peerOf(grant.service.peer_id, peers),
+          name: grant.service.name,
+          protocol: grant.service.protocol,
+        };
+      } else {
+        const delegator = await peerOf(grant.delegator.peer_id, peers);
+        listing = {
+          type: 'SERVICE_TYPE_DELEGATED_SERVICE',
+          delegator: { peer_id: delegator.id, peer_name: delegator.name },
+          peer: await peerOf(grant.service.peer_id, peers),
+          name: grant.service.name,
+          protocol: grant.service.protocol,
+        };
       }
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
+      found.set(sortKey(listing), listing);
+    }
     return [...found.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
   }
 
@@ -123,7 +108,9 @@ export function createServiceListing(options: ServiceListingOptions) {
       const name = query.serviceName?.toLowerCase();
       if (query.peerId !== undefined || name !== undefined) {
         items = items.filter(
-          (l) => (query.peerId !== undefined && l.peer.id === query.peerId) || (name !== undefined && l.name.toLowerCase().includes(name)),
+          (l) =>
+            (query.peerId !== undefined && l.peer.id === query.peerId) ||
+            (name !== undefined && l.name.toLowerCase().includes(name)),
         );
       }
       if (query.sortOrder === 'SORT_ORDER_DESCENDING') items.reverse();

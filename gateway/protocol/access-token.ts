@@ -16,6 +16,7 @@
  */
 import { SignJWT, compactVerify } from 'jose';
 import type { KeyObject, X509Certificate, webcrypto } from 'node:crypto';
+import { COMPACT_JWS_RE, decodeJsonPart, isPlainObject } from './compact-jws.ts';
 import { FscError } from './errors.ts';
 import type { FscErrorOptions } from './errors.ts';
 import { certificateThumbprint, toX509 } from './identity.ts';
@@ -136,20 +137,6 @@ function invalid(message: string, reason: AccessTokenRejection, cause?: unknown)
   return new FscError('ERROR_CODE_ACCESS_TOKEN_INVALID', message, options);
 }
 
-const COMPACT_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
-function decodeJsonPart(part: string): unknown {
-  try {
-    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
 function isNonEmptyString(x: unknown): x is string {
   return typeof x === 'string' && x !== '';
 }
@@ -184,7 +171,7 @@ export interface DecodedAccessToken {
  * `claims`) when it is not an FSC access token.
  */
 export function decodeAccessTokenUnverified(token: string): DecodedAccessToken {
-  if (typeof token !== 'string' || !COMPACT_RE.test(token)) throw invalid('access token is malformed', 'malformed');
+  if (typeof token !== 'string' || !COMPACT_JWS_RE.test(token)) throw invalid('access token is malformed', 'malformed');
   const [h, p] = token.split('.');
   const header = decodeJsonPart(h!);
   if (!isPlainObject(header) || typeof header.alg !== 'string') throw invalid('access token is malformed', 'malformed');

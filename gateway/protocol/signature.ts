@@ -5,6 +5,7 @@
  */
 import { CompactSign, compactVerify } from 'jose';
 import type { KeyObject, webcrypto } from 'node:crypto';
+import { COMPACT_JWS_RE, decodeJsonPart, isPlainObject } from './compact-jws.ts';
 import { FscError } from './errors.ts';
 import { certificateThumbprint, peerFromCertificate, toX509 } from './identity.ts';
 import type { CertificateInput } from './identity.ts';
@@ -87,22 +88,8 @@ export interface DecodedSignature {
   payload: SignaturePayload;
 }
 
-const COMPACT_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
 function fail(message: string, reason: string): FscError {
   return new FscError('ERROR_CODE_SIGNATURE_VERIFICATION_FAILED', message, { reason });
-}
-
-function decodeJsonPart(part: string): unknown {
-  try {
-    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 function toSignaturePayload(x: unknown): SignaturePayload | undefined {
@@ -120,7 +107,7 @@ function toSignaturePayload(x: unknown): SignaturePayload | undefined {
  * a malformed JWS or payload. Never trust the result before {@link verifyContractSignature}.
  */
 export function decodeSignatureUnverified(jws: string): DecodedSignature {
-  if (typeof jws !== 'string' || !COMPACT_RE.test(jws)) throw fail('signature is not a compact JWS', 'malformed');
+  if (typeof jws !== 'string' || !COMPACT_JWS_RE.test(jws)) throw fail('signature is not a compact JWS', 'malformed');
   const [h, p] = jws.split('.');
   const header = decodeJsonPart(h!);
   if (!isPlainObject(header) || typeof header.alg !== 'string')

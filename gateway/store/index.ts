@@ -47,3 +47,6 @@ export { StoreError, isStoreError } from './errors.ts';
 export { MAX_LIMIT } from './pagination.ts';
 export { DEFAULT_OUTBOX_LEASE_MS } from './values.ts';
 export { CONTRACTS_CHANGED_CHANNEL } from './channels.ts';
+// Also used by gateway/txlog's Redis log (see redis-lua.ts for why it lives here).
+export type { RedisScript } from './redis-lua.ts';
+export { defineRedisScript, runRedisScript } from './redis-lua.ts';

@@ -1,39 +1,14 @@
 // Lua scripts of the Redis store. A script runs atomically, so each multi-key write either happens whole or
 // (when a check fails) not at all. Every key a script touches is passed in KEYS, and all of them share the
 // peer's hash tag, so the scripts are legal on Redis Cluster.
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-
-export interface Script {
-  readonly lua: string;
-  readonly sha: string;
-}
-
-function script(lua: string): Script {
-  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
-}
-
-/** Runs a script by its SHA, loading it on the first NOSCRIPT (after a restart or failover of Redis). */
-export async function runScript(
-  client: Redis,
-  s: Script,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  try {
-    return await client.evalsha(s.sha, keys.length, ...keys, ...args);
-  } catch (err) {
-    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-    return client.eval(s.lua, keys.length, ...keys, ...args);
-  }
-}
+import { defineRedisScript } from './redis-lua.ts';
 
 /**
  * KEYS[1] contract hash, KEYS[2] iv hash, KEYS[3 .. 2+n] sorted-set indexes, KEYS[3+n ..] grant-hash sets.
  * ARGV: n, iv field, content hash, sort member, content JSON, createdAt, grant types JSON, peer ids JSON.
  * Checks first, writes after: a refused contract leaves no trace.
  */
-export const putContractScript = script(`
+export const putContractScript = defineRedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
 if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 'iv-taken' end
 redis.call('HSET', KEYS[1], 'content', ARGV[5], 'createdAt', ARGV[6], 'grantTypes', ARGV[7], 'peerIds', ARGV[8])
@@ -45,7 +20,7 @@ return 'created'
 `);
 
 /** KEYS[1] contract hash. ARGV: signature field, JWS, signed-at field, signedAt. The first signature wins. */
-export const putSignatureScript = script(`
+export const putSignatureScript = defineRedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'no-contract' end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 'exists' end
 redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
@@ -53,7 +28,7 @@ return 'created'
 `);
 
 /** KEYS[1] items hash, KEYS[2] due sorted set. ARGV: id, item JSON, nextAttemptAt. */
-export const enqueueScript = script(`
+export const enqueueScript = defineRedisScript(`
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
@@ -64,7 +39,7 @@ return 1
  * Claiming moves the item's score to the end of the lease, so no other caller sees it as due until then.
  * Returns a flat list id, item JSON, state JSON ('' when absent) per claimed item.
  */
-export const claimDueScript = script(`
+export const claimDueScript = defineRedisScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
 for _, id in ipairs(ids) do
@@ -78,7 +53,7 @@ return out
 `);
 
 /** KEYS[1] due sorted set, KEYS[2] items hash, KEYS[3] state hash, KEYS[4] lease hash. ARGV: id, nextAttemptAt, state JSON. */
-export const retryScript = script(`
+export const retryScript = defineRedisScript(`
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
@@ -87,7 +62,7 @@ return 1
 `);
 
 /** KEYS[1] due sorted set, KEYS[2] items hash, KEYS[3] state hash, KEYS[4] lease hash. ARGV: id. */
-export const completeScript = script(`
+export const completeScript = defineRedisScript(`
 local n = redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])

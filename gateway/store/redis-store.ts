@@ -28,8 +28,8 @@ import {
   putContractScript,
   putSignatureScript,
   retryScript,
-  runScript,
 } from './redis-scripts.ts';
+import { runRedisScript } from './redis-lua.ts';
 import type {
   Clock,
   EnqueueInput,
@@ -200,7 +200,7 @@ class RedisStore implements ManagerStore {
       ...peerIds.map((p) => k.contractsOfPeer(p)),
     ];
     const grantSets = [...new Set(input.grants.map((g) => k.grant(g.hash)))];
-    const outcome = await runScript(
+    const outcome = await runRedisScript(
       this.#client,
       putContractScript,
       [k.contract(input.contentHash), k.ivs, ...indexes, ...grantSets],
@@ -290,7 +290,7 @@ class RedisStore implements ManagerStore {
 
   async putSignature(input: PutSignatureInput): Promise<PutSignatureOutcome> {
     this.#assertOpen();
-    const outcome = await runScript(
+    const outcome = await runRedisScript(
       this.#client,
       putSignatureScript,
       [this.#keys.contract(input.contentHash)],
@@ -375,7 +375,7 @@ class RedisStore implements ManagerStore {
       payload: item.payload,
       createdAt: this.#clock(),
     };
-    const added = await runScript(
+    const added = await runRedisScript(
       this.#client,
       enqueueScript,
       [this.#keys.outboxItems, this.#keys.outboxDue],
@@ -388,7 +388,7 @@ class RedisStore implements ManagerStore {
     this.#assertOpen();
     checkLimit(limit);
     const leasedUntil = now + this.#leaseMs;
-    const flat = (await runScript(this.#client, claimDueScript, this.#keys.outbox, [
+    const flat = (await runRedisScript(this.#client, claimDueScript, this.#keys.outbox, [
       now,
       leasedUntil,
       limit,
@@ -404,13 +404,13 @@ class RedisStore implements ManagerStore {
 
   async complete(id: string): Promise<boolean> {
     this.#assertOpen();
-    return (await runScript(this.#client, completeScript, this.#keys.outbox, [id])) === 1;
+    return (await runRedisScript(this.#client, completeScript, this.#keys.outbox, [id])) === 1;
   }
 
   async retry(id: string, nextAttemptAt: number, attempts: number, lastError: string): Promise<boolean> {
     this.#assertOpen();
     const state: OutboxState = { attempts, lastError };
-    const updated = await runScript(this.#client, retryScript, this.#keys.outbox, [
+    const updated = await runRedisScript(this.#client, retryScript, this.#keys.outbox, [
       id,
       nextAttemptAt,
       JSON.stringify(state),

@@ -2,32 +2,7 @@
 // and writes after, so a refused call leaves no trace (Redis does not roll back a script that fails
 // half-way). Every key a script touches is passed in KEYS (they share the peer's hash tag), and the
 // per-entry keys are referenced from a JSON plan by their KEYS index.
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-
-export interface Script {
-  readonly lua: string;
-  readonly sha: string;
-}
-
-function script(lua: string): Script {
-  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
-}
-
-/** Runs a script by its SHA, loading it on the first NOSCRIPT (after a restart or failover of Redis). */
-export async function runScript(
-  client: Redis,
-  s: Script,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  try {
-    return await client.evalsha(s.sha, keys.length, ...keys, ...args);
-  } catch (err) {
-    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-    return client.eval(s.lua, keys.length, ...keys, ...args);
-  }
-}
+import { defineRedisScript } from '../store/index.ts';
 
 /**
  * Compare-and-set append (docs/transaction-log.md "Several replicas, one chain").
@@ -37,7 +12,7 @@ export async function runScript(
  * ARGV[7] tail message, ARGV[8] genesis hash.
  * Returns {1} when appended, {0, seq, hash} (the actual head) when another writer got there first.
  */
-export const appendScript = script(`
+export const appendScript = defineRedisScript(`
 local h = redis.call('HMGET', KEYS[1], 'seq', 'hash')
 local seq, hash = h[1], h[2]
 if not seq then
@@ -71,7 +46,7 @@ return {1}
  * ARGV[1] expected newest anchor seq (0 for none), ARGV[2] new anchor seq, ARGV[3] anchor JSON,
  * ARGV[4] plan JSON [{k, m, z: [index KEYS], d?: pointer KEYS}].
  */
-export const cutScript = script(`
+export const cutScript = defineRedisScript(`
 local top = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local current = top[2] or '0'
 if tonumber(current) ~= tonumber(ARGV[1]) then return 0 end

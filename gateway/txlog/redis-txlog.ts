@@ -4,6 +4,7 @@
 // client fails fast: no offline queue, no resending, a command timeout — a stopped Redis turns into a
 // rejected write within about a second, and the next write after it is back succeeds.
 import { Redis } from 'ioredis';
+import { runRedisScript } from '../store/index.ts';
 import { BaseTxLog, errInfo, type PrefixEntry } from './base-txlog.ts';
 import { canonicalJson, parseEntryBody } from './canonical.ts';
 import type { ChainHead, PendingEntry } from './chain.ts';
@@ -12,7 +13,7 @@ import type { ChainSource, ScanEntry } from './chain-verify.ts';
 import { readError, writeError } from './errors.ts';
 import { matchesFilter, encodeCursor, type NormalisedQuery } from './query-params.ts';
 import { TxLogKeys } from './redis-keys.ts';
-import { appendScript, cutScript, runScript } from './redis-scripts.ts';
+import { appendScript, cutScript } from './redis-scripts.ts';
 import type {
   Anchor,
   CompletionInfo,
@@ -152,7 +153,7 @@ export class RedisTxLog extends BaseTxLog {
     });
     const last = entries[entries.length - 1] as StoredEntry;
     const tail = JSON.stringify(plan.map((p) => [p.j, p.h]));
-    return runScript(this.#client, appendScript, keys, [
+    return runRedisScript(this.#client, appendScript, keys, [
       String(head.seq),
       head.hash,
       String(last.seq),
@@ -487,7 +488,7 @@ export class RedisTxLog extends BaseTxLog {
       return step;
     });
     try {
-      const done = await runScript(this.#client, cutScript, keys, [
+      const done = await runRedisScript(this.#client, cutScript, keys, [
         String(previous?.seq ?? 0),
         String(anchor.seq),
         canonicalJson(anchor),

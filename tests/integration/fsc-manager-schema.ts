@@ -3,11 +3,8 @@
 // copied here: every rule comes from the yaml. Three things are added to make the document usable by a
 // JSON Schema validator, each explained where it is done (no operationId on GET /contracts, OpenAPI
 // `discriminator`, the OpenAPI formats ajv does not know).
-import { readFile } from 'node:fs/promises';
 import { OpenAPIBackend, SetMatchType, type Operation } from 'openapi-backend';
-import { parse } from 'yaml';
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+import { loadFscDocument } from './openapi-schema.ts';
 
 /** One operation of manager.yaml. */
 export interface ManagerOperation {
@@ -49,38 +46,6 @@ export interface ManagerSchema {
 
 /** manager.yaml's server URL is `https://{managerUrl}:8443/v1`: every path is under /v1. */
 const API_ROOT = '/v1';
-
-/**
- * OpenAPI 3.0 `discriminator` picks the oneOf branch by the value of the tag property; plain JSON
- * Schema ignores it and requires exactly one branch to match. In manager.yaml a delegated service or
- * grant also matches the plain branch (extra properties are allowed), so plain oneOf would refuse
- * every delegated object, and a plain object would pass with a tag of another branch. Each branch
- * gets the condition the mapping implies ("the tag has the value mapped to this schema"), which is
- * what the document means. The same treatment as tests/integration/fsc-logs-schema.ts gives
- * logging.yaml.
- */
-function applyDiscriminators(node: Json): Json {
-  if (Array.isArray(node)) return node.map(applyDiscriminators);
-  if (node === null || typeof node !== 'object') return node;
-  const out: { [key: string]: Json } = {};
-  for (const [k, v] of Object.entries(node)) out[k] = applyDiscriminators(v);
-  const disc = out.discriminator as { propertyName?: string; mapping?: Record<string, string> } | undefined;
-  if (disc?.propertyName !== undefined && disc.mapping !== undefined && Array.isArray(out.oneOf)) {
-    const tag = disc.propertyName;
-    const mapping = Object.entries(disc.mapping);
-    out.oneOf = out.oneOf.map((branch) => {
-      const ref = (branch as { $ref?: string } | null)?.$ref;
-      const keys = mapping.filter(([, target]) => target === ref).map(([key]) => key);
-      return keys.length === 0
-        ? branch
-        : {
-            allOf: [branch, { type: 'object', required: [tag], properties: { [tag]: { type: 'string', enum: keys } } }],
-          };
-    });
-    delete out.discriminator;
-  }
-  return out;
-}
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const;
 
@@ -154,8 +119,8 @@ function parseBody(text: string, type: string | undefined): { value?: unknown; e
 }
 
 export async function loadManagerSchema(): Promise<ManagerSchema> {
-  const text = await readFile(new URL('../../docs/fsc/manager.yaml', import.meta.url), 'utf8');
-  const doc = applyDiscriminators(parse(text) as Json) as {
+  // OpenAPI `discriminator` is made explicit for ajv: see applyDiscriminators in openapi-schema.ts.
+  const doc = (await loadFscDocument('manager.yaml')) as {
     paths?: Record<string, Record<string, { operationId?: string }>>;
   };
   nameUnnamedOperations(doc);
