@@ -6,6 +6,7 @@ import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './integration/private-redis.ts';
 
 function answers(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -23,17 +24,6 @@ function answers(host: string, port: number): Promise<boolean> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 let child: ChildProcess | undefined;
 let dir: string | undefined;
 
@@ -45,9 +35,13 @@ export async function setup(): Promise<void> {
   }
   const port = await freePort();
   dir = mkdtempSync(join(tmpdir(), 'koppel-redis-'));
-  child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
-  });
+  child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: 'ignore',
+    },
+  );
   child.once('error', (err) => {
     throw new Error(`redis-server could not be started (is it installed?): ${err.message}`);
   });

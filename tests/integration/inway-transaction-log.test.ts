@@ -2,15 +2,9 @@
 // durably — before the service sees the request, carries the outway's transaction id and the
 // delegators from the token, and a log that cannot be written refuses the call. Run against SQLite
 // (temp dir) and Redis (REDIS_URL, own key prefix; a private redis-server for the outage test).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, PrivateRedis } from './private-redis.ts';
 import { SqliteTxLog, type StoredRecord } from '../../gateway/txlog/index.ts';
 import {
   GRANT_HASH,
@@ -118,7 +112,11 @@ describe.each<TxLogSpec>([{ kind: 'sqlite' }, { kind: 'redis' }])('inway transac
     expect(header(missing, 'fsc-error-code')).toBe('MISSING_LOG_RECORD_ID');
     expect(await json(missing)).toMatchObject({ domain: 'ERROR_DOMAIN_INWAY', code: 'MISSING_LOG_RECORD_ID' });
 
-    for (const bad of ['not-a-uuid', '4b0c4e1a-8f52-4c8e-9a4e-2f1d3c5b6a7e' /* v4 */, `${newTransactionId()}, ${newTransactionId()}`]) {
+    for (const bad of [
+      'not-a-uuid',
+      '4b0c4e1a-8f52-4c8e-9a4e-2f1d3c5b6a7e' /* v4 */,
+      `${newTransactionId()}, ${newTransactionId()}`,
+    ]) {
       const res = await h.call(`/personen/${KNOWN_BSN}`, { transactionId: bad });
       expect(res.statusCode).toBe(400);
       expect(header(res, 'fsc-error-code')).toBe('INVALID_LOG_RECORD_ID');
@@ -183,11 +181,19 @@ describe('Inway-TransactionLog-6: a transaction log that cannot be written refus
   async function expectRefused(h: InwayHarness): Promise<void> {
     const before = h.service.requests.length;
     const transactionId = newTransactionId();
-    const res = await h.call(`/echo`, { method: 'POST', body: 'payload that must not reach the service', transactionId });
+    const res = await h.call(`/echo`, {
+      method: 'POST',
+      body: 'payload that must not reach the service',
+      transactionId,
+    });
     expect(res.statusCode).toBe(500);
     expect(header(res, 'fsc-error-code')).toBe('TRANSACTION_LOG_WRITE_ERROR');
     expect(header(res, 'fsc-transaction-id')).toBe(transactionId);
-    expect(await json(res)).toMatchObject({ domain: 'ERROR_DOMAIN_INWAY', code: 'TRANSACTION_LOG_WRITE_ERROR', transaction_id: transactionId });
+    expect(await json(res)).toMatchObject({
+      domain: 'ERROR_DOMAIN_INWAY',
+      code: 'TRANSACTION_LOG_WRITE_ERROR',
+      transaction_id: transactionId,
+    });
     expect(h.service.requests.length).toBe(before);
   }
 
@@ -258,56 +264,3 @@ describe('Inway-TransactionLog-6: a transaction log that cannot be written refus
     }
   });
 });
-
-// --- a redis-server of our own, so stopping it affects nobody else ----------------------------------
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-class PrivateRedis {
-  readonly dir = mkdtempSync(join(tmpdir(), 'koppel-inway-redis-'));
-  child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir],
-      { stdio: 'ignore' },
-    );
-    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect().catch(() => undefined);
-      await probe.ping();
-    } finally {
-      probe.disconnect();
-    }
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-    this.child = undefined;
-  }
-
-  async dispose(): Promise<void> {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}

@@ -1,15 +1,10 @@
 // The TxLog contract against a real Redis (REDIS_URL, else 127.0.0.1:6379), each test under its own key
 // prefix, removed afterwards; plus what only Redis has: the key layout, the live tail across replicas,
 // and failing closed when Redis is unreachable or stops (a private redis-server started and stopped here).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, PrivateRedis } from './private-redis.ts';
 import {
   canonicalJson,
   createTxLog,
@@ -114,72 +109,6 @@ afterAll(async () => {
 });
 
 describeTxLogContract('redis', () => Promise.resolve(redisHarness()));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/** A redis-server of our own (AOF on, fsync always), so stopping it affects nobody else. */
-class PrivateRedis {
-  readonly dir = mkdtempSync(join(tmpdir(), 'koppel-txlog-redis-'));
-  child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-        '--dir',
-        this.dir,
-      ],
-      { stdio: 'ignore' },
-    );
-    this.child = child;
-    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect().catch(() => undefined);
-      await probe.ping();
-    } finally {
-      probe.disconnect();
-    }
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-    this.child = undefined;
-  }
-
-  async dispose(): Promise<void> {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 describe('redis txlog specifics', () => {
   const opened: TxLog[] = [];
