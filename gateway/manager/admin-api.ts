@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import type { KoppelConfig } from '../../config/index.ts';
 import { isLoopbackHost } from '../../config/index.ts';
 import { publicKeyThumbprint } from '../protocol/index.ts';
-import { createMtlsAgent, installErrorBoundary, requestLogger, startHttpServer } from '../runtime/index.ts';
+import { createPeerAgent, installErrorBoundary, requestLogger, startHttpServer } from '../runtime/index.ts';
 import type { Logger, PeerTlsMaterial, RunningServer } from '../runtime/index.ts';
 import type { ManagerStore } from '../store/index.ts';
 import { bearerAuth, ensureAdminToken, loopbackHostOnly, loopbackOnly } from './admin-auth.ts';
@@ -75,17 +75,7 @@ export function createAdminApi(options: CreateAdminApiOptions): AdminApi {
     // A directory started without its view: FSC's own listing, without inway addresses or health.
     groupServices = listingOf(service);
   } else if (groupServices === undefined && config.manager.directoryAddress !== undefined) {
-    const dispatcher =
-      options.dispatcher ??
-      (ownedAgent = createMtlsAgent({
-        ca: tls.ca,
-        cert: tls.cert,
-        key: tls.key,
-        minVersion: config.tls.minVersion,
-        connectTimeoutMs: config.timeouts.connectMs,
-        headersTimeoutMs: config.timeouts.headersMs,
-        bodyTimeoutMs: config.timeouts.bodyIdleMs,
-      }));
+    const dispatcher = options.dispatcher ?? (ownedAgent = createPeerAgent(tls, config));
     groupServices = createRemoteDirectory({
       address: config.manager.directoryAddress,
       dispatcher,

@@ -7,9 +7,16 @@ import type { Agent, Dispatcher } from 'undici';
 import type { KoppelConfig } from '../../config/index.ts';
 import { FscError, peerFromCertificate } from '../protocol/index.ts';
 import type { SignatureType } from '../protocol/index.ts';
-import { createMtlsAgent, createServerTlsOptions, startHttpServer } from '../runtime/index.ts';
+import { createPeerAgent, createServerTlsOptions, startHttpServer } from '../runtime/index.ts';
 import type { Logger, PeerTlsMaterial, RunningServer } from '../runtime/index.ts';
-import type { ListContractsOptions, ListPeersOptions, ManagerStore, OutboxItem, Page, PeerRecord } from '../store/index.ts';
+import type {
+  ListContractsOptions,
+  ListPeersOptions,
+  ManagerStore,
+  OutboxItem,
+  Page,
+  PeerRecord,
+} from '../store/index.ts';
 import { createManagerApp, type ManagerAppOptions } from './app.ts';
 import { defaultBackoff } from './backoff.ts';
 import { parsePemCertificates, trustAnchorsFromPem } from './certificate-chain.ts';
@@ -115,18 +122,7 @@ export function createManager(options: CreateManagerOptions): Manager {
   const publicAddress = config.manager.publicAddress;
 
   // Our own agent unless the caller lends one; only our own is closed by close().
-  const ownedAgent: Agent | undefined =
-    options.dispatcher === undefined
-      ? createMtlsAgent({
-          ca: tls.ca,
-          cert: tls.cert,
-          key: tls.key,
-          minVersion: config.tls.minVersion,
-          connectTimeoutMs: config.timeouts.connectMs,
-          headersTimeoutMs: config.timeouts.headersMs,
-          bodyTimeoutMs: config.timeouts.bodyIdleMs,
-        })
-      : undefined;
+  const ownedAgent: Agent | undefined = options.dispatcher === undefined ? createPeerAgent(tls, config) : undefined;
   const dispatcher: Dispatcher = options.dispatcher ?? (ownedAgent as Agent);
   const peerClient = createPeerClient({
     dispatcher,
@@ -194,7 +190,8 @@ export function createManager(options: CreateManagerOptions): Manager {
       self,
       lifetimeSeconds: config.manager.tokenLifetimeSeconds,
       maxBodyBytes: config.manager.maxBodyBytes,
-      inwayAddressFallback: (name) => (inwayAddress !== undefined && inwayServices.has(name) ? inwayAddress : undefined),
+      inwayAddressFallback: (name) =>
+        inwayAddress !== undefined && inwayServices.has(name) ? inwayAddress : undefined,
     },
   });
 

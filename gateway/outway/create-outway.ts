@@ -10,7 +10,7 @@ import type { Agent } from 'undici';
 import type { KoppelConfig } from '../../config/index.ts';
 import { createUuidV7Generator, peerFromCertificate, publicKeyThumbprint } from '../protocol/index.ts';
 import {
-  createMtlsAgent,
+  createPeerAgent,
   installErrorBoundary,
   requestLogger,
   startHttpServer,
@@ -103,16 +103,7 @@ export function createOutway(options: CreateOutwayOptions): Outway {
   const groupId = options.groupId ?? config.groupId;
   const resolvePeer = options.resolvePeer ?? (async (id: string) => (await store.getPeer(id))?.managerAddress);
 
-  const agent: Agent = createMtlsAgent({
-    ca: tls.ca,
-    cert: tls.cert,
-    key: tls.key,
-    minVersion: config.tls.minVersion,
-    connectTimeoutMs: config.timeouts.connectMs,
-    headersTimeoutMs: config.timeouts.headersMs,
-    bodyTimeoutMs: config.timeouts.bodyIdleMs,
-    connections: tuning.maxConnectionsPerInway,
-  });
+  const agent: Agent = createPeerAgent(tls, config, { connections: tuning.maxConnectionsPerInway });
   const grants: GrantResolver = createGrantResolver({
     store,
     logger,

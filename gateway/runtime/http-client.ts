@@ -216,3 +216,30 @@ export function upstreamErrorFor(err: unknown): UpstreamError {
 
 /** The codes {@link upstreamErrorFor} knows, for docs and tests. */
 export const upstreamErrorCodes: readonly string[] = Object.freeze(Object.keys(upstreamErrorTable));
+
+/** The parts of a peer's configuration that shape its outgoing mTLS connections (structurally `KoppelConfig`). */
+export interface PeerConnectionSettings {
+  tls: { minVersion: TlsMinVersion };
+  timeouts: { connectMs: number; headersMs: number; bodyIdleMs: number };
+}
+
+/**
+ * The agent a peer component (manager, admin API, outway) uses towards other peers: its own TLS
+ * material and the configured TLS version and timeouts, so every component dials alike.
+ */
+export function createPeerAgent(
+  tls: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer },
+  settings: PeerConnectionSettings,
+  extra: { connections?: number } = {},
+): Agent {
+  return createMtlsAgent({
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    minVersion: settings.tls.minVersion,
+    connectTimeoutMs: settings.timeouts.connectMs,
+    headersTimeoutMs: settings.timeouts.headersMs,
+    bodyTimeoutMs: settings.timeouts.bodyIdleMs,
+    ...extra,
+  });
+}

@@ -32,7 +32,8 @@ export { DEFAULT_MAX_BODY_BYTES, bodyLimit, readJsonBody } from './request-body.
 
 // --- http-client.ts ---
 export type { MtlsAgentOptions, UpstreamErrorKind, UpstreamError } from './http-client.ts';
-export { createMtlsAgent, upstreamErrorFor, upstreamErrorCodes } from './http-client.ts';
+export { createMtlsAgent, createPeerAgent, upstreamErrorFor, upstreamErrorCodes } from './http-client.ts';
+export type { PeerConnectionSettings } from './http-client.ts';
 
 // --- trace.ts ---
 export { newTraceId, newSpanId, formatTraceparent, childTraceparent, toSpanContext } from './trace.ts';
