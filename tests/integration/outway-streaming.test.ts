@@ -2,14 +2,13 @@
 // up and 100 MB down, application → outway → mTLS → inway → service and back, checked by SHA-256, with
 // memory growth bounded far below the body size. Everything runs in this one process, so the bound
 // covers client, outway, inway and service together.
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MB, measure, patternStream, sha256Of } from './streaming-fixture.ts';
 import { createOutwayWorld, json, OIN, type OutwayWorld, type ServiceRequest } from './outway-fixture.ts';
 
-const SIZE = 100 * 1024 * 1024;
-const MB = 1024 * 1024;
 const CHUNK = 64 * 1024;
+
+const SIZE = 100 * 1024 * 1024;
 
 let world: OutwayWorld;
 
@@ -20,56 +19,9 @@ afterAll(async () => {
   await world?.close();
 });
 
-/** Peak growth of RSS and of Buffer memory while `work` runs, sampled every 10 ms. */
-async function measure<T>(work: () => Promise<T>): Promise<{ result: T; rssMb: number; buffersMb: number }> {
-  const base = process.memoryUsage();
-  let rss = base.rss;
-  let buffers = base.arrayBuffers;
-  const timer = setInterval(() => {
-    const m = process.memoryUsage();
-    rss = Math.max(rss, m.rss);
-    buffers = Math.max(buffers, m.arrayBuffers);
-  }, 10);
-  try {
-    const result = await work();
-    return { result, rssMb: (rss - base.rss) / MB, buffersMb: (buffers - base.arrayBuffers) / MB };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/** `total` bytes of a repeating pattern (byte i = i mod 251), made chunk by chunk, never held whole. */
-function patternStream(total: number): Readable {
-  const pattern = Buffer.alloc(CHUNK + 251);
-  for (let i = 0; i < pattern.length; i++) pattern[i] = i % 251;
-  let sent = 0;
-  return new Readable({
-    read() {
-      if (sent >= total) {
-        this.push(null);
-        return;
-      }
-      const length = Math.min(CHUNK, total - sent);
-      const start = sent % 251;
-      sent += length;
-      this.push(Buffer.from(pattern.subarray(start, start + length)));
-    },
-  });
-}
-
-async function digest(stream: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<{ bytes: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  return { bytes, sha256: hash.digest('hex') };
-}
-
 describe('streaming through the outway', () => {
   it('streams a 100 MB upload to the service with bounded memory', { timeout: 180_000 }, async () => {
-    const expected = await digest(patternStream(SIZE));
+    const expected = await sha256Of(patternStream(SIZE));
     const { result, rssMb, buffersMb } = await measure(async () => {
       const res = await world.call(`/${OIN.provider}/basisregistratie/upload`, {
         method: 'POST',
@@ -85,25 +37,33 @@ describe('streaming through the outway', () => {
     expect(rssMb).toBeLessThan(60);
   });
 
-  it('streams a 100 MB download to the client with bounded memory, Content-Length kept', { timeout: 180_000 }, async () => {
-    // What the service sends: SIZE bytes of 'a'.
-    const expected = await digest(
-      (function* () {
-        const chunk = Buffer.alloc(CHUNK, 0x61);
-        for (let sent = 0; sent < SIZE; sent += CHUNK) yield chunk.subarray(0, Math.min(CHUNK, SIZE - sent));
-      })(),
-    );
-    const { result, rssMb, buffersMb } = await measure(async () => {
-      const res = await world.call(`/${OIN.provider}/basisregistratie/download?bytes=${SIZE}`);
-      return { status: res.statusCode, length: res.headers['content-length'], body: await digest(res.body as AsyncIterable<Buffer>) };
-    });
-    expect(result.status).toBe(200);
-    expect(result.length).toBe(String(SIZE));
-    expect(result.body).toEqual(expected);
-    console.info(`outway download 100 MB: rss +${rssMb.toFixed(1)} MB, buffers +${buffersMb.toFixed(1)} MB`);
-    expect(buffersMb).toBeLessThan(60);
-    expect(rssMb).toBeLessThan(60);
-  });
+  it(
+    'streams a 100 MB download to the client with bounded memory, Content-Length kept',
+    { timeout: 180_000 },
+    async () => {
+      // What the service sends: SIZE bytes of 'a'.
+      const expected = await sha256Of(
+        (function* () {
+          const chunk = Buffer.alloc(CHUNK, 0x61);
+          for (let sent = 0; sent < SIZE; sent += CHUNK) yield chunk.subarray(0, Math.min(CHUNK, SIZE - sent));
+        })(),
+      );
+      const { result, rssMb, buffersMb } = await measure(async () => {
+        const res = await world.call(`/${OIN.provider}/basisregistratie/download?bytes=${SIZE}`);
+        return {
+          status: res.statusCode,
+          length: res.headers['content-length'],
+          body: await sha256Of(res.body as AsyncIterable<Buffer>),
+        };
+      });
+      expect(result.status).toBe(200);
+      expect(result.length).toBe(String(SIZE));
+      expect(result.body).toEqual(expected);
+      console.info(`outway download 100 MB: rss +${rssMb.toFixed(1)} MB, buffers +${buffersMb.toFixed(1)} MB`);
+      expect(buffersMb).toBeLessThan(60);
+      expect(rssMb).toBeLessThan(60);
+    },
+  );
 
   it('streams a body with Content-Length above the replay limit without holding it', { timeout: 60_000 }, async () => {
     const size = 8 * MB;
@@ -114,7 +74,7 @@ describe('streaming through the outway', () => {
     });
     expect(res.statusCode).toBe(200);
     const echoed = await json<ServiceRequest>(res);
-    expect({ bytes: echoed.bodyBytes, sha256: echoed.bodySha256 }).toEqual(await digest(patternStream(size)));
+    expect({ bytes: echoed.bodyBytes, sha256: echoed.bodySha256 }).toEqual(await sha256Of(patternStream(size)));
     expect(echoed.headers['content-length']).toBe(String(size));
   });
 });

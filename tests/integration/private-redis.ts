@@ -72,3 +72,21 @@ export class PrivateRedis {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Every key under `prefix:` (SCAN, so a busy shared Redis is not blocked). */
+export async function keysUnder(admin: Redis, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    found.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return found;
+}
+
+/** Removes what a test wrote under `prefix:` on a shared Redis. */
+export async function deleteUnder(admin: Redis, prefix: string): Promise<void> {
+  const keys = await keysUnder(admin, prefix);
+  for (let i = 0; i < keys.length; i += 1000) await admin.del(...keys.slice(i, i + 1000));
+}

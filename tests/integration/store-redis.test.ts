@@ -5,27 +5,15 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore, StoreError } from '../../gateway/store/index.ts';
 import type { ManagerStore } from '../../gateway/store/index.ts';
+import { deleteUnder as redisDeleteUnder, keysUnder as redisKeysUnder } from './private-redis.ts';
 import { describeStoreContract, type StoreHarness } from './store.contract.ts';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runPrefix = `koppel-test-${process.pid}-${randomUUID()}`;
 let admin: Redis;
 
-async function keysUnder(prefix: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    found.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return found;
-}
-
-async function deleteUnder(prefix: string): Promise<void> {
-  const keys = await keysUnder(prefix);
-  if (keys.length > 0) await admin.del(...keys);
-}
+const keysUnder = (prefix: string): Promise<string[]> => redisKeysUnder(admin, prefix);
+const deleteUnder = (prefix: string): Promise<void> => redisDeleteUnder(admin, prefix);
 
 function redisHarness(): StoreHarness {
   const keyPrefix = `${runPrefix}:${randomUUID()}`;

@@ -4,7 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, PrivateRedis } from './private-redis.ts';
+import {
+  deleteUnder as redisDeleteUnder,
+  freePort,
+  keysUnder as redisKeysUnder,
+  PrivateRedis,
+} from './private-redis.ts';
 import {
   canonicalJson,
   createTxLog,
@@ -21,21 +26,8 @@ const runPrefix = `koppel-test-${process.pid}-${randomUUID()}`;
 const GROUP = 'fsc-test';
 let admin: Redis;
 
-async function keysUnder(prefix: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    found.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return found;
-}
-
-async function deleteUnder(prefix: string): Promise<void> {
-  const keys = await keysUnder(prefix);
-  for (let i = 0; i < keys.length; i += 1000) await admin.del(...keys.slice(i, i + 1000));
-}
+const keysUnder = (prefix: string): Promise<string[]> => redisKeysUnder(admin, prefix);
+const deleteUnder = (prefix: string): Promise<void> => redisDeleteUnder(admin, prefix);
 
 function redis(log: TxLog): RedisTxLog {
   if (!(log instanceof RedisTxLog)) throw new Error('not a Redis log');
