@@ -42,10 +42,13 @@ export async function setup(): Promise<void> {
       stdio: 'ignore',
     },
   );
+  // A missing binary arrives as an 'error' event; report it as the setup's failure, not a crash.
+  let spawnError: Error | undefined;
   child.once('error', (err) => {
-    throw new Error(`redis-server could not be started (is it installed?): ${err.message}`);
+    spawnError = err;
   });
   for (let i = 0; i < 100; i++) {
+    if (spawnError) throw new Error(`redis-server could not be started (is it installed?): ${spawnError.message}`);
     if (await answers('127.0.0.1', port)) {
       process.env.REDIS_URL = `redis://127.0.0.1:${port}`;
       return;
