@@ -3,7 +3,7 @@
 // the peer's configuration (`--config FILE`: `admin.listen` and `admin.tokenPath`). Plain HTTP on
 // loopback through undici; answers are JSON. The token never appears in any output.
 import { resolve } from 'node:path';
-import { request } from 'undici';
+import { AdminApiError, createAdminClient as createSharedAdminClient } from '../gateway/admin/index.ts';
 import { UsageError, type CliOption } from './command.ts';
 import { ExitCode, type CliIo } from './io.ts';
 
@@ -77,17 +77,9 @@ export async function resolveAdminTarget(values: AdminTargetInput, io: CliIo): P
   return { baseUrl: baseUrl.replace(/\/+$/, ''), tokenFile };
 }
 
-export interface AdminClient {
+/** The admin client of gateway/admin, its failures turned into messages and exit codes for the operator. */
+export interface CliAdminClient {
   call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
-}
-
-function codeOf(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 /** Exit code for an HTTP error: the request was wrong (2) or the work could not be done (1). */
@@ -95,55 +87,33 @@ function exitFor(status: number): number {
   return status === 400 || status === 422 ? ExitCode.usage : ExitCode.failure;
 }
 
-export function createAdminClient(target: AdminTarget, io: CliIo, timeoutMs = 30_000): AdminClient {
-  let token: Promise<string> | undefined;
-  const readToken = async (): Promise<string> => {
-    try {
-      return (await io.readFile(target.tokenFile)).trim();
-    } catch (err) {
-      throw new AdminCallError(
-        `cannot read the admin token file ${target.tokenFile} (${codeOf(err) ?? 'error'})`,
-        ExitCode.failure,
-      );
+function asCallError(err: unknown, target: AdminTarget): unknown {
+  if (!(err instanceof AdminApiError)) return err;
+  switch (err.failure) {
+    case 'token-file':
+      return new AdminCallError(`${err.message.replace('the admin token', `the admin token file ${target.tokenFile}`)}`, ExitCode.failure);
+    case 'unreachable':
+      return new AdminCallError(`${err.message}; is the manager running?`, ExitCode.failure);
+    case 'answer': {
+      const status = err.status ?? 500;
+      const message =
+        status === 401
+          ? `the admin API refused the token from ${target.tokenFile}`
+          : (err.answerMessage ?? `the admin API answered HTTP ${status}`);
+      return new AdminCallError(message, exitFor(status), status, err.code);
     }
-  };
+  }
+}
+
+export function createAdminClient(target: AdminTarget, io: CliIo, timeoutMs = 30_000): CliAdminClient {
+  const client = createSharedAdminClient({ baseUrl: target.baseUrl, readToken: () => io.readFile(target.tokenFile), timeoutMs });
   return {
     async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-      token ??= readToken();
-      const headers: Record<string, string> = { authorization: `Bearer ${await token}`, accept: 'application/json' };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      let res;
       try {
-        res = await request(`${target.baseUrl}${path}`, {
-          method,
-          headers,
-          body: body === undefined ? null : JSON.stringify(body),
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-        });
+        return await client.call<T>(method, path, body);
       } catch (err) {
-        throw new AdminCallError(
-          `cannot reach the admin API at ${target.baseUrl} (${codeOf(err) ?? 'error'}); is the manager running?`,
-          ExitCode.failure,
-        );
+        throw asCallError(err, target);
       }
-      const text = await res.body.text();
-      let json: unknown;
-      try {
-        json = text === '' ? undefined : (JSON.parse(text) as unknown);
-      } catch {
-        json = undefined;
-      }
-      if (res.statusCode >= 200 && res.statusCode < 300) return json as T;
-      const error = (json ?? {}) as { message?: unknown; code?: unknown };
-      const code = typeof error.code === 'string' ? error.code : undefined;
-      const message =
-        res.statusCode === 401
-          ? `the admin API refused the token from ${target.tokenFile}`
-          : typeof error.message === 'string'
-            ? error.message
-            : `the admin API answered HTTP ${res.statusCode}`;
-      throw new AdminCallError(message, exitFor(res.statusCode), res.statusCode, code);
     },
   };
 }

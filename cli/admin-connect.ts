@@ -1,7 +1,7 @@
 // `koppel connect PEER_ID SERVICE`: request a connection to another peer's service through the
 // admin API (a ServiceConnection contract the provider's operator then accepts).
 import { adminOptions, createAdminClient, reportAdminError, resolveAdminTarget } from './admin-client.ts';
-import type { WireContract } from './admin-wire.ts';
+import type { AdminContract } from '../gateway/admin/index.ts';
 import { defineCommand, UsageError } from './command.ts';
 import { ExitCode } from './io.ts';
 
@@ -24,7 +24,7 @@ export const connect = defineCommand({
     }
     const target = await resolveAdminTarget(values, io);
     try {
-      const { contract } = await createAdminClient(target, io).call<{ contract: WireContract }>(
+      const { contract } = await createAdminClient(target, io).call<{ contract: AdminContract }>(
         'POST',
         '/admin/connections',
         body,

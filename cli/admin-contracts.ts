@@ -5,10 +5,10 @@ import {
   createAdminClient,
   reportAdminError,
   resolveAdminTarget,
-  type AdminClient,
+  type CliAdminClient,
 } from './admin-client.ts';
 import { formatTime, grantLabel, renderTable, shortHash } from './admin-table.ts';
-import type { WireContract } from './admin-wire.ts';
+import type { AdminContract } from '../gateway/admin/index.ts';
 import { defineCommand, UsageError, type CommandRun } from './command.ts';
 import { ExitCode } from './io.ts';
 
@@ -16,14 +16,14 @@ import { ExitCode } from './io.ts';
 const FULL_HASH = /^\$1\$1\$[A-Za-z0-9_-]{86}$/;
 const MAX_CONTRACTS = 100_000;
 
-async function allContracts(client: AdminClient, query: URLSearchParams): Promise<WireContract[]> {
-  const out: WireContract[] = [];
+async function allContracts(client: CliAdminClient, query: URLSearchParams): Promise<AdminContract[]> {
+  const out: AdminContract[] = [];
   let cursor: string | null = null;
   do {
     const q = new URLSearchParams(query);
     q.set('limit', '1000');
     if (cursor !== null) q.set('cursor', cursor);
-    const page: { contracts: WireContract[]; nextCursor: string | null } = await client.call(
+    const page: { contracts: AdminContract[]; nextCursor: string | null } = await client.call(
       'GET',
       `/admin/contracts?${q.toString()}`,
     );
@@ -33,12 +33,12 @@ async function allContracts(client: AdminClient, query: URLSearchParams): Promis
   return out;
 }
 
-function serviceOf(contract: WireContract): string {
+function serviceOf(contract: AdminContract): string {
   const names = [...new Set(contract.grants.map((g) => `${g.service.name}@${g.service.peerId}`))];
   return names.join(', ');
 }
 
-export function renderContracts(contracts: readonly WireContract[]): string {
+export function renderContracts(contracts: readonly AdminContract[]): string {
   if (contracts.length === 0) return 'no contracts\n';
   return renderTable(
     ['HASH', 'STATE', 'TYPE', 'SERVICE', 'OUTWAY', 'CREATED', 'WAITING FOR'],
@@ -88,7 +88,7 @@ export const contractsList = defineCommand({
 });
 
 /** The full hash for a full hash or a unique prefix (a trailing `…` from the table is ignored). */
-async function resolveHash(client: AdminClient, given: string): Promise<string> {
+async function resolveHash(client: CliAdminClient, given: string): Promise<string> {
   const prefix = given.replace(/…$/, '').trim();
   if (FULL_HASH.test(prefix)) return prefix;
   if (prefix.length < 8)
@@ -116,7 +116,7 @@ function signCommand(type: 'accept' | 'reject' | 'revoke', description: string):
       const client = createAdminClient(target, io);
       try {
         const hash = await resolveHash(client, positionals[0] ?? '');
-        const { contract } = await client.call<{ contract: WireContract }>(
+        const { contract } = await client.call<{ contract: AdminContract }>(
           'POST',
           `/admin/contracts/${encodeURIComponent(hash)}/${type}`,
         );

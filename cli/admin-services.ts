@@ -2,7 +2,7 @@
 // (offer a service to the directory), through the admin API.
 import { adminOptions, createAdminClient, reportAdminError, resolveAdminTarget } from './admin-client.ts';
 import { ago, protocolLabel, renderTable, shortHash } from './admin-table.ts';
-import type { WireContract, WirePublished, WireServices } from './admin-wire.ts';
+import type { AdminContract, AdminPublishAnswer, AdminServicesAnswer } from '../gateway/admin/index.ts';
 import { defineCommand, UsageError } from './command.ts';
 import { ExitCode, type CliIo } from './io.ts';
 
@@ -23,7 +23,7 @@ function health(h: { status: string; checkedAt?: number } | undefined, now: numb
   return [h.status, ago(h.checkedAt, now)];
 }
 
-export function renderServices(data: WireServices, now: number): string {
+export function renderServices(data: AdminServicesAnswer, now: number): string {
   const out: string[] = [];
   out.push(`Services of this peer (${data.peer.name}, ${data.peer.id}):`);
   if (data.own.length === 0) out.push('  none (publish one with `koppel publish`)');
@@ -80,7 +80,7 @@ export const services = defineCommand({
   async run({ values, io, meta }) {
     const target = await resolveAdminTarget(values, io);
     try {
-      const data = await createAdminClient(target, io).call<WireServices>('GET', '/admin/services');
+      const data = await createAdminClient(target, io).call<AdminServicesAnswer>('GET', '/admin/services');
       io.stdout.write(values.json === true ? `${JSON.stringify(data, null, 2)}\n` : renderServices(data, Date.now()));
       return ExitCode.ok;
     } catch (err) {
@@ -89,12 +89,12 @@ export const services = defineCommand({
   },
 });
 
-function describeContract(contract: WireContract): string {
+function describeContract(contract: AdminContract): string {
   const waiting = contract.missingSigners.length === 0 ? '' : `, waiting for ${contract.missingSigners.join(', ')}`;
   return `contract ${contract.hash} (${contract.state}${waiting})`;
 }
 
-export function writePublished(io: CliIo, result: WirePublished, json: boolean): void {
+export function writePublished(io: CliIo, result: AdminPublishAnswer, json: boolean): void {
   if (json) {
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;
@@ -148,7 +148,7 @@ export const publish = defineCommand({
     }
     const target = await resolveAdminTarget(values, io);
     try {
-      const result = await createAdminClient(target, io).call<WirePublished>('POST', '/admin/services', body);
+      const result = await createAdminClient(target, io).call<AdminPublishAnswer>('POST', '/admin/services', body);
       writePublished(io, result, values.json === true);
       return ExitCode.ok;
     } catch (err) {

@@ -73,12 +73,7 @@ export const commands: readonly CommandEntry[] = [
     summary: 'run manager, admin API and the enabled inway/outway in one process',
     load: async () => (await import('./run-role.ts')).runPeer,
   },
-  {
-    name: 'bench',
-    args: '[--duration SECONDS] [--connections N]',
-    summary: 'benchmark: the sample API direct and through outway → inway (npm run bench)',
-    load: async () => (await import('../bench/run.ts')).bench,
-  },
+
   {
     name: 'services',
     args: '[--config FILE] [--json]',

@@ -2,10 +2,10 @@
 // a provider organisation publishing the sample person registry through its inway, a consumer
 // organisation with an outway — then the curl lines to try it. Runs until Ctrl-C.
 import { relative, resolve, isAbsolute } from 'node:path';
-import { DemoFederationError } from '../config/demo/contracts.ts';
-import type { DemoFederation } from '../config/demo/federation.ts';
-import type { FederationInfo } from '../config/demo/federation-file.ts';
-import { DemoPortInUseError, demoPorts, BASE_PORT_ORDER, type DemoPortOptions } from '../config/demo/ports.ts';
+import { DemoFederationError } from '../demo/contracts.ts';
+import type { DemoFederation } from '../demo/federation.ts';
+import type { FederationInfo } from '../demo/federation-file.ts';
+import { DemoPortInUseError, demoPorts, BASE_PORT_ORDER, type DemoPortOptions } from '../demo/ports.ts';
 import { onShutdown } from '../gateway/runtime/index.ts';
 import type { LogLevel } from '../gateway/runtime/index.ts';
 import { defineCommand, UsageError } from './command.ts';
@@ -152,7 +152,7 @@ async function runDemo(
   let federation: DemoFederation;
   try {
     // Loaded here, not at the top: `koppel demo --help` should not load every component.
-    const { startDemoFederation } = await import('../config/demo/federation.ts');
+    const { startDemoFederation } = await import('../demo/federation.ts');
     federation = await startDemoFederation({
       dataDir: options.dataDir,
       portOptions: options.portOptions,

@@ -5,7 +5,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
-import { exportLines, isExportFormat, parseTimeInput, TimeInputError } from '../gateway/console/index.ts';
+import { exportLines, isExportFormat, parseTimeInput, TimeInputError } from '../gateway/txlog/index.ts';
 import type { TxLogFilter } from '../gateway/txlog/index.ts';
 import { isConfigError, formatIssue } from '../config/index.ts';
 import { defineCommand, UsageError } from './command.ts';

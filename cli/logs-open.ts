@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { KoppelConfig } from '../config/index.ts';
 import { loadConfig } from '../config/index.ts';
+import { backendOptionsFrom } from '../peer/index.ts';
 import { certificateThumbprint, peerFromCertificate, toX509 } from '../gateway/protocol/index.ts';
 import { createJwsHeadVerifier, createTxLog, type HeadVerifier, type TxLog } from '../gateway/txlog/index.ts';
 
@@ -59,17 +60,6 @@ export function headVerifierFor(certificatePems: readonly string[]): HeadVerifie
   };
 }
 
-function redisPrefix(prefix: string): string {
-  return prefix.endsWith(':') ? prefix.slice(0, -1) : prefix;
-}
-
-function withPassword(url: string, password: string | undefined): string {
-  if (password === undefined) return url;
-  const u = new URL(url);
-  u.password = encodeURIComponent(password);
-  return u.toString();
-}
-
 export interface OpenLogOptions {
   configPath: string;
   env: Readonly<Record<string, string | undefined>>;
@@ -88,26 +78,12 @@ export async function openLogFromConfig(options: OpenLogOptions): Promise<Opened
   const verifier = headVerifierFor(certificates);
   // headIntervalMs/pruneIntervalMs 0 and no signer: these commands only read the log.
   const common = { peerId, verifier, headIntervalMs: 0, pruneIntervalMs: 0 } as const;
-  if (config.txlog.kind === 'sqlite') {
-    const dataDir = resolve(options.cwd, config.dataDir);
-    const file = resolve(dataDir, 'txlog.sqlite');
+  const { txlog: location } = await backendOptionsFrom(config, { cwd: options.cwd });
+  if (location.kind === 'sqlite') {
+    const file = resolve(location.dataDir, 'txlog.sqlite');
     if (!existsSync(file)) throw new LogsOpenError(`no transaction log at ${file}`);
-    return { txlog: await createTxLog({ kind: 'sqlite', dataDir, ...common }), peerId, config, location: file };
+    return { txlog: await createTxLog({ ...location, ...common }), peerId, config, location: file };
   }
-  const redisUrl = config.store.redisUrl;
-  if (redisUrl === undefined) throw new LogsOpenError('txlog.kind is "redis" but store.redisUrl is not set');
-  const password =
-    config.store.redisPasswordPath === undefined
-      ? undefined
-      : (await readFile(resolve(options.cwd, config.store.redisPasswordPath), 'utf8')).trim();
-  const txlog = await createTxLog({
-    kind: 'redis',
-    url: withPassword(redisUrl, password),
-    groupId: config.groupId,
-    // The same key prefix as the running peer (cli/peer-assembly.ts): the config's prefix without its
-    // trailing separator.
-    keyPrefix: redisPrefix(config.store.keyPrefix),
-    ...common,
-  });
-  return { txlog, peerId, config, location: `redis key prefix ${redisPrefix(config.store.keyPrefix)}` };
+  const txlog = await createTxLog({ ...location, ...common });
+  return { txlog, peerId, config, location: `redis key prefix ${location.keyPrefix}` };
 }

@@ -1,7 +1,7 @@
 // `koppel logs verify`: recompute this peer's transaction-log chain and check every signed head
 // (DESIGN.md "Transaction log", tamper evidence). OK with counts (exit 0), or the first broken link:
 // which entry, what differs (exit 1). Only reads: it never signs, prunes or writes.
-import { parseTimeInput, TimeInputError } from '../gateway/console/index.ts';
+import { parseTimeInput, TimeInputError } from '../gateway/txlog/index.ts';
 import type { TxLog, VerifyOptions, VerifyResult } from '../gateway/txlog/index.ts';
 import { isConfigError, formatIssue } from '../config/index.ts';
 import { defineCommand, UsageError } from './command.ts';

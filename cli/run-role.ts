@@ -7,7 +7,7 @@ import { isConfigError, loadConfig, type KoppelConfig } from '../config/index.ts
 import { createLogger, onShutdown, type Logger } from '../gateway/runtime/index.ts';
 import { defineCommand, type CommandMeta } from './command.ts';
 import { ExitCode, type CliIo } from './io.ts';
-import type { PeerComponents, RunningPeer } from './peer-assembly.ts';
+import type { PeerComponents, RunningPeer } from '../peer/index.ts';
 
 export type PeerRole = 'manager' | 'directory' | 'inway' | 'outway' | 'peer';
 
@@ -104,7 +104,7 @@ export async function runRole(role: PeerRole, configPath: string, io: CliIo): Pr
   }
 
   // Loaded only now: a configuration error is reported without loading every component first.
-  const { startPeer } = await import('./peer-assembly.ts');
+  const { startPeer } = await import('../peer/index.ts');
   // JSON log lines on stdout (for the log collector); the human summary goes to stderr.
   const logger: Logger = createLogger({ level: config.log.level, name: role });
   let peer: RunningPeer;

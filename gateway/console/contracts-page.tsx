@@ -5,13 +5,13 @@ import type { FC } from 'hono/jsx';
 import { formatDate, formatTime, shortHash } from './format.ts';
 import type { MessageKey, Translate } from './i18n.ts';
 import { BASE, CsrfField, Layout, Notice, type PageContext } from './layout.tsx';
-import type { ConsoleContract, ConsoleGrant, SignAction } from './types.ts';
+import type { AdminContract, AdminGrant, SignAction } from '../admin/index.ts';
 
 export type ContractsView = 'pending' | 'all';
 
 export interface ContractsPageData {
   view: ContractsView;
-  contracts: ConsoleContract[];
+  contracts: AdminContract[];
   pendingCount: number;
   totalCount: number;
   /** The result of the last action (after the redirect). */
@@ -22,7 +22,7 @@ export function contractHref(hash: string, action: SignAction): string {
   return `${BASE}/contracts/${encodeURIComponent(hash)}/${action}`;
 }
 
-function namer(contract: ConsoleContract, page: PageContext): (id: string) => string {
+function namer(contract: AdminContract, page: PageContext): (id: string) => string {
   const names = new Map(contract.peers.map((p) => [p.id, p.name]));
   return (id) => {
     if (id === page.peerId) return `${page.t('contracts.you')} (${id})`;
@@ -31,7 +31,7 @@ function namer(contract: ConsoleContract, page: PageContext): (id: string) => st
   };
 }
 
-function grantText(grant: ConsoleGrant, t: Translate, nameOf: (id: string) => string): string {
+function grantText(grant: AdminGrant, t: Translate, nameOf: (id: string) => string): string {
   const key = `grant.${grant.type}` as MessageKey;
   const delegator = grant.delegator?.peerId ?? grant.service.delegatorPeerId;
   return t(key, {
@@ -52,7 +52,7 @@ const ActionForm: FC<{ hash: string; action: 'accept' | 'reject'; page: PageCont
   </form>
 );
 
-const ContractRow: FC<{ contract: ConsoleContract; page: PageContext }> = ({ contract, page }) => {
+const ContractRow: FC<{ contract: AdminContract; page: PageContext }> = ({ contract, page }) => {
   const { t, lang } = page;
   const nameOf = namer(contract, page);
   const list = (ids: string[]): string => ids.map(nameOf).join(', ');
@@ -166,7 +166,7 @@ export const ContractsPage: FC<{ page: PageContext; data: ContractsPageData }> =
 };
 
 /** The confirmation step before a revoke. */
-export const RevokePage: FC<{ page: PageContext; contract: ConsoleContract }> = ({ page, contract }) => {
+export const RevokePage: FC<{ page: PageContext; contract: AdminContract }> = ({ page, contract }) => {
   const { t } = page;
   const nameOf = namer(contract, page);
   return (

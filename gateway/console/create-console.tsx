@@ -20,7 +20,7 @@ import {
   type ConsoleContext,
   type ConsoleEnv,
 } from './console-guard.ts';
-import { exportContentType, exportLines, isExportFormat } from './export-format.ts';
+import { exportContentType, exportLines, isExportFormat } from '../txlog/index.ts';
 import { shortHash } from './format.ts';
 import type { MessageKey } from './i18n.ts';
 import { BASE, renderDocument } from './layout.tsx';
@@ -32,7 +32,8 @@ import { TrafficPage } from './traffic-page.tsx';
 import { parseTrafficFilter } from './traffic-filter.ts';
 import { peerIdsOf, recordCells, type RowContext } from './traffic-rows.ts';
 import { trafficStats } from './traffic-stats.ts';
-import type { ConsoleContract, ConsoleGroupService, ConsoleOptions, SignAction } from './types.ts';
+import type { AdminContract, GroupService, SignAction } from '../admin/index.ts';
+import type { ConsoleOptions } from './types.ts';
 
 /** Rows per page of the traffic table. */
 export const TRAFFIC_PAGE_SIZE = 50;
@@ -175,7 +176,7 @@ export function createConsole(options: ConsoleOptions): ConsoleApp {
     ]);
     const rows: OwnServiceRow[] = own.map((s) => {
       const row: OwnServiceRow = { name: s.name, protocol: s.protocol, inwayAddress: s.inwayAddress };
-      const listed = group?.find((g: ConsoleGroupService) => g.peer.id === peerId && g.name === s.name && g.delegator === undefined);
+      const listed = group?.find((g: GroupService) => g.peer.id === peerId && g.name === s.name && g.delegator === undefined);
       if (listed !== undefined) row.listed = listed;
       return row;
     });
@@ -184,7 +185,7 @@ export function createConsole(options: ConsoleOptions): ConsoleApp {
 
   // --- contracts ---
 
-  async function contracts(): Promise<ConsoleContract[]> {
+  async function contracts(): Promise<AdminContract[]> {
     const list = await admin.listContracts();
     return [...list].sort((a, b) => Number(b.pendingForMe) - Number(a.pendingForMe) || b.createdAt - a.createdAt || a.hash.localeCompare(b.hash));
   }
@@ -213,7 +214,7 @@ export function createConsole(options: ConsoleOptions): ConsoleApp {
     );
   });
 
-  async function findContract(hash: string): Promise<ConsoleContract | undefined> {
+  async function findContract(hash: string): Promise<AdminContract | undefined> {
     if (!CONTRACT_HASH.test(hash)) return undefined;
     return (await admin.listContracts()).find((k) => k.hash === hash);
   }

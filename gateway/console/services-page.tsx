@@ -4,27 +4,27 @@ import type { FC } from 'hono/jsx';
 import { formatTime } from './format.ts';
 import type { Translate } from './i18n.ts';
 import { Layout, Notice, type PageContext } from './layout.tsx';
-import type { ConsoleGroupService, ConsoleServiceHealth } from './types.ts';
+import type { GroupService, GroupServiceHealth } from '../admin/index.ts';
 
 export interface OwnServiceRow {
   name: string;
   protocol: string;
   inwayAddress: string;
   /** The directory's listing of it, when the directory could be asked and lists it. */
-  listed?: ConsoleGroupService;
+  listed?: GroupService;
 }
 
 export interface ServicesPageData {
   own: OwnServiceRow[];
   /** Undefined when the directory could not be reached. */
-  group: ConsoleGroupService[] | undefined;
+  group: GroupService[] | undefined;
   /** False when the directory was not asked (no listing available). */
   directoryAnswered: boolean;
 }
 
 const protocolLabel = (p: string): string => p.replace('PROTOCOL_TCP_', '').replace('_', '/');
 
-export const HealthBadge: FC<{ health: ConsoleServiceHealth | undefined; t: Translate }> = ({ health, t }) => {
+export const HealthBadge: FC<{ health: GroupServiceHealth | undefined; t: Translate }> = ({ health, t }) => {
   const status = health?.status ?? 'unknown';
   return (
     <span class={`badge health-${status}`} data-health={status}>
@@ -35,7 +35,7 @@ export const HealthBadge: FC<{ health: ConsoleServiceHealth | undefined; t: Tran
 
 export const ServicesPage: FC<{ page: PageContext; data: ServicesPageData }> = ({ page, data }) => {
   const { t, lang } = page;
-  const checked = (h: ConsoleServiceHealth | undefined): string =>
+  const checked = (h: GroupServiceHealth | undefined): string =>
     h?.checkedAt === undefined ? t('time.never') : formatTime(h.checkedAt, lang);
   return (
     <Layout page={page} section="services" title={t('services.title')}>

@@ -2,7 +2,7 @@
 // txlog filter. Invalid values are reported and left out, never guessed.
 import type { TxLogFilter } from '../txlog/index.ts';
 import { normaliseDataSubject } from '../txlog/index.ts';
-import { parseTimeInput, TimeInputError } from './time-input.ts';
+import { parseTimeInput, TimeInputError } from '../txlog/index.ts';
 
 /** The form's fields, as typed (re-filled into the form as they were). */
 export const FILTER_FIELDS = ['from', 'to', 'service', 'peer', 'transaction', 'subject', 'process', 'direction'] as const;

@@ -5,7 +5,7 @@ import type { FC } from 'hono/jsx';
 import type { Translate } from './i18n.ts';
 import { BASE, Layout, Notice, type PageContext } from './layout.tsx';
 import { LIVE_TAIL_SCRIPT } from './live-tail.ts';
-import { toLocalInputValue } from './time-input.ts';
+import { toLocalInputValue } from '../txlog/index.ts';
 import { TrafficCharts } from './traffic-chart.tsx';
 import { filterQuery, type FilterField, type ParsedFilter } from './traffic-filter.ts';
 import { TRAFFIC_COLUMNS, type Cell, type TrafficColumn } from './traffic-rows.ts';

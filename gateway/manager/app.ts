@@ -3,18 +3,18 @@
 import { Hono } from 'hono';
 import { requestLogger, type Logger } from '../runtime/index.ts';
 import type { ManagerStore } from '../store/index.ts';
-import type { CertificateResolver } from './certificate-resolver.ts';
-import type { ContractService } from './contract-service.ts';
+import type { CertificateResolver } from './peers/certificate-resolver.ts';
+import type { ContractService } from './contracts/contract-service.ts';
 import { managerErrorHandler, managerNotFound } from './error-boundary.ts';
 import { callerIdentity, type ManagerEnv } from './http-context.ts';
-import type { JsonWebKeySet } from './jwks.ts';
-import { callerPeerId, logsRoutes, type LogsRoutesOptions } from './logs-routes.ts';
-import { contractRoutes } from './routes-contracts.ts';
-import { jwksRoutes } from './routes-jwks.ts';
-import { peerRoutes } from './routes-peers.ts';
-import { serviceRoutes } from './routes-services.ts';
-import type { ServiceListingApi } from './services-listing.ts';
-import { tokenEndpoint, type TokenEndpointOptions } from './token-endpoint.ts';
+import type { JsonWebKeySet } from './peers/jwks.ts';
+import { callerPeerId, logsRoutes, type LogsRoutesOptions } from './logs/routes.ts';
+import { contractRoutes } from './contracts/routes.ts';
+import { jwksRoutes } from './peers/routes-jwks.ts';
+import { peerRoutes } from './peers/routes.ts';
+import { serviceRoutes } from './services/routes.ts';
+import type { ServiceListingApi } from './services/listing.ts';
+import { tokenEndpoint, type TokenEndpointOptions } from './tokens/token-endpoint.ts';
 import type { Clock, SelfIdentity } from './types.ts';
 
 export interface ManagerAppOptions {

@@ -18,19 +18,19 @@ import type {
   PeerRecord,
 } from '../store/index.ts';
 import { createManagerApp, type ManagerAppOptions } from './app.ts';
-import { defaultBackoff } from './backoff.ts';
-import { parsePemCertificates, trustAnchorsFromPem } from './certificate-chain.ts';
-import { createCertificateResolver } from './certificate-resolver.ts';
-import { createContractService } from './contract-service.ts';
+import { defaultBackoff } from './outbox/backoff.ts';
+import { parsePemCertificates, trustAnchorsFromPem } from './peers/certificate-chain.ts';
+import { createCertificateResolver } from './peers/certificate-resolver.ts';
+import { createContractService } from './contracts/contract-service.ts';
 import type { ManagerEnv } from './http-context.ts';
-import { buildJwks, type JsonWebKeySet } from './jwks.ts';
-import { createDelivery } from './outbox-delivery.ts';
-import { enqueueAnnounce } from './outbox-messages.ts';
-import { createOutboxWorker } from './outbox-worker.ts';
-import { createPeerClient, type PeerClient } from './peer-client.ts';
-import { createPeerDirectory } from './peer-directory.ts';
-import { createServiceListing, type ServiceListing, type ServiceQuery } from './services-listing.ts';
-import { createSignatureVerifier } from './signature-verifier.ts';
+import { buildJwks, type JsonWebKeySet } from './peers/jwks.ts';
+import { createDelivery } from './outbox/delivery.ts';
+import { enqueueAnnounce } from './outbox/messages.ts';
+import { createOutboxWorker } from './outbox/worker.ts';
+import { createPeerClient, type PeerClient } from './peers/peer-client.ts';
+import { createPeerDirectory } from './peers/peer-directory.ts';
+import { createServiceListing, type ServiceListing, type ServiceQuery } from './services/listing.ts';
+import { createSignatureVerifier } from './contracts/signature-verifier.ts';
 import type { Clock, ContractDraft, ContractView, ManagerHooks, SelfIdentity } from './types.ts';
 
 /** Outbox timing; defaults suit production, tests shorten them. */

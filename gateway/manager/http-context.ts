@@ -5,7 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Context, MiddlewareHandler } from 'hono';
 import { FscError, FSC_MANAGER_ADDRESS, peerFromCertificate } from '../protocol/index.ts';
 import { peerCertificate, readJsonBody as readJson } from '../runtime/index.ts';
-import { parseManagerAddress } from './manager-address.ts';
+import { parseManagerAddress } from './peers/manager-address.ts';
 import type { CallerIdentity } from './types.ts';
 
 export interface ManagerEnv {

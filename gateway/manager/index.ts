@@ -12,18 +12,12 @@ export type {
   SignatureReceivedEvent,
 } from './types.ts';
 export type { ManagerEnv } from './http-context.ts';
-export type { ServiceListing, ServiceListingData, ServiceQuery } from './services-listing.ts';
-export { activePublications } from './active-publications.ts';
-export type { ActivePublication, PublicationGrantData } from './active-publications.ts';
-export type { JsonWebKeySet, JsonWebKey } from './jwks.ts';
-export type { PeerClient, PeerResponse, ContractMessage } from './peer-client.ts';
-export { isManagerAddress } from './manager-address.ts';
-export { chainsToTrustAnchor, trustAnchorsFromPem, parsePemCertificates } from './certificate-chain.ts';
-export type { TrustAnchors } from './certificate-chain.ts';
-export { FSC_VERSION, ENABLED_EXTENSIONS } from './routes-peers.ts';
-export { createAdminApi, AdminBindError } from './admin-api.ts';
-export type { AdminApi, CreateAdminApiOptions } from './admin-api.ts';
-export type { AdminContract, AdminGrant } from './admin-contract-view.ts';
-export { createPeerNames, toAdminContract } from './admin-contract-view.ts';
-export type { GroupService, GroupServicesSource } from './admin-group-services.ts';
-export { ensureAdminToken, isLoopbackAddress } from './admin-auth.ts';
+export type { ServiceListing, ServiceListingData, ServiceQuery } from './services/listing.ts';
+export { activePublications } from './services/active-publications.ts';
+export type { ActivePublication, PublicationGrantData } from './services/active-publications.ts';
+export type { JsonWebKeySet, JsonWebKey } from './peers/jwks.ts';
+export type { PeerClient, PeerResponse, ContractMessage } from './peers/peer-client.ts';
+export { isManagerAddress } from './peers/manager-address.ts';
+export { chainsToTrustAnchor, trustAnchorsFromPem, parsePemCertificates } from './peers/certificate-chain.ts';
+export type { TrustAnchors } from './peers/certificate-chain.ts';
+export { FSC_VERSION, ENABLED_EXTENSIONS } from './peers/routes.ts';

@@ -156,7 +156,8 @@ export type MessageHandler = (message: string) => void | Promise<void>;
  * `StoreError('STORE_CLOSED')` after `close()`.
  */
 export interface ManagerStore {
-  readonly kind: 'sqlite' | 'redis';
+  /** The backend's name, as in `store.kind` (backends/index.ts). */
+  readonly kind: string;
 
   // --- contracts and signatures ---
   /** Idempotent by content hash; atomic with its indexes. */
@@ -221,27 +222,10 @@ export interface StoreLogger {
   warn(obj: object, msg: string): void;
 }
 
-interface CommonStoreOptions {
+export interface CommonStoreOptions {
   clock?: Clock;
   /** Lease of an outbox item claimed by `due`; default 60 000. */
   outboxLeaseMs?: number;
   logger?: StoreLogger;
 }
 
-export interface SqliteStoreOptions extends CommonStoreOptions {
-  kind: 'sqlite';
-  dataDir: string;
-  /** Base name of the file `<dataDir>/<fileName>.sqlite`; default `manager`. */
-  fileName?: string;
-}
-
-export interface RedisStoreOptions extends CommonStoreOptions {
-  kind: 'redis';
-  url: string;
-  groupId: string;
-  peerId: string;
-  /** First key segment; default `koppel`. Keys are `<keyPrefix>:{<groupId>:<peerId>}:…`. */
-  keyPrefix?: string;
-}
-
-export type StoreOptions = SqliteStoreOptions | RedisStoreOptions;

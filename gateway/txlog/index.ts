@@ -1,21 +1,9 @@
 // The face of gateway/txlog: the transaction-log stores (FSC Logging) with tamper evidence.
 // Explicit named exports only.
-import { openRedisTxLog } from './redis-txlog.ts';
-import { openSqliteTxLog } from './sqlite-txlog.ts';
-import type { TxLog, TxLogOptions } from './types.ts';
-
-/**
- * Open the transaction log of one peer: `{kind: 'sqlite', dataDir, peerId, …}` (embedded default) or
- * `{kind: 'redis', url, groupId, peerId, …}` (shared by replicas). Close it with `close()`.
- */
-export async function createTxLog(options: TxLogOptions): Promise<TxLog> {
-  switch (options.kind) {
-    case 'sqlite':
-      return openSqliteTxLog(options);
-    case 'redis':
-      return openRedisTxLog(options);
-  }
-}
+export { createTxLog, txlogBackends } from './backends/index.ts';
+export type { TxLogOptions } from './backends/index.ts';
+export type { SqliteTxLogOptions } from './backends/sqlite/sqlite-txlog.ts';
+export type { RedisTxLogOptions } from './backends/redis/redis-txlog.ts';
 
 export type {
   Direction,
@@ -59,9 +47,6 @@ export type {
   Clock,
   TxLogLogger,
   CommonTxLogOptions,
-  SqliteTxLogOptions,
-  RedisTxLogOptions,
-  TxLogOptions,
 } from './types.ts';
 export { GENESIS_HASH } from './types.ts';
 export { canonicalJson, hashEntry } from './canonical.ts';
@@ -92,5 +77,18 @@ export {
   MAX_ADDITIONAL_DATA_KEYS,
   MAX_ADDITIONAL_DATA_VALUE,
 } from './validation.ts';
-export { SqliteTxLog, openSqliteTxLog } from './sqlite-txlog.ts';
-export { RedisTxLog, openRedisTxLog } from './redis-txlog.ts';
+export { SqliteTxLog, openSqliteTxLog } from './backends/sqlite/sqlite-txlog.ts';
+export { RedisTxLog, openRedisTxLog } from './backends/redis/redis-txlog.ts';
+export { parseTimeInput, toLocalInputValue, TimeInputError } from './time-input.ts';
+export {
+  CSV_COLUMNS,
+  csvField,
+  csvHeader,
+  csvLine,
+  exportContentType,
+  exportLines,
+  exportRow,
+  isExportFormat,
+  jsonlLine,
+} from './export-format.ts';
+export type { ExportFormat, ExportRow } from './export-format.ts';

@@ -322,7 +322,8 @@ export type TailListener = (entry: StoredEntry) => void;
 
 /** A transaction log store: one peer's chain in SQLite or Redis. */
 export interface TxLog {
-  readonly kind: 'sqlite' | 'redis';
+  /** The backend's name, as in `txlog.kind` (backends/index.ts). */
+  readonly kind: string;
   readonly peerId: string;
   /**
    * Append a record. Resolves only when it is durable (committed; SQLite: fsynced). Rejects with an
@@ -384,27 +385,3 @@ export interface CommonTxLogOptions {
   completionDelayMs?: number;
 }
 
-export interface SqliteTxLogOptions extends CommonTxLogOptions {
-  kind: 'sqlite';
-  dataDir: string;
-  /** Base name of `<dataDir>/<fileName>.sqlite`; default `txlog`. */
-  fileName?: string;
-  /** How long a commit waits for a lock held by another connection; default 1000. */
-  busyTimeoutMs?: number;
-}
-
-export interface RedisTxLogOptions extends CommonTxLogOptions {
-  kind: 'redis';
-  url: string;
-  groupId: string;
-  /** Prefix of every key; default `koppel`. */
-  keyPrefix?: string;
-  /** A command without a reply fails after this long; default 1000. */
-  commandTimeoutMs?: number;
-  /** Connecting gives up after this long; default 1000. */
-  connectTimeoutMs?: number;
-  /** Attempts at an append when other replicas keep moving the head; default 50. */
-  maxCasRetries?: number;
-}
-
-export type TxLogOptions = SqliteTxLogOptions | RedisTxLogOptions;

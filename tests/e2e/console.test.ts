@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_SERVICE_NAME, startDemoFederation, type DemoFederation } from '../../config/demo/federation.ts';
-import { DEFAULT_DEMO_PORTS, findFreePort, type DemoPortName, type DemoPorts } from '../../config/demo/ports.ts';
-import type { RunningPeer } from '../../cli/peer-assembly.ts';
+import { DEMO_SERVICE_NAME, startDemoFederation, type DemoFederation } from '../../demo/federation.ts';
+import { DEFAULT_DEMO_PORTS, findFreePort, type DemoPortName, type DemoPorts } from '../../demo/ports.ts';
+import type { RunningPeer } from '../../peer/index.ts';
 
 const HOST = '127.0.0.1';
 const CHROMIUM = '/usr/bin/chromium';
@@ -38,7 +38,7 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
   }
 }
 
-/** The console of one organisation, on its admin listener (cli/peer-assembly.ts mounts it there). */
+/** The console of one organisation, on its admin listener (peer/start-peer.ts mounts it there). */
 async function consoleOf(peer: RunningPeer): Promise<OrgConsole> {
   const token = (await readFile(peer.config.admin.tokenPath, 'utf8')).trim();
   const url = peer.urls.admin ?? '';

@@ -12,8 +12,8 @@ import {
   FEDERATION_FILE,
   type FederationInfo,
   type FederationOrganisation,
-} from '../../config/demo/federation-file.ts';
-import { BASE_PORT_ORDER, findFreePort, findFreePortBlock } from '../../config/demo/ports.ts';
+} from '../../demo/federation-file.ts';
+import { BASE_PORT_ORDER, findFreePort, findFreePortBlock } from '../../demo/ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const HOST = '127.0.0.1';

@@ -6,8 +6,8 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { koppelConfigSchema } from '../../config/index.ts';
-import { createAdminApi } from '../../gateway/manager/admin-api.ts';
-import { isLoopbackAddress } from '../../gateway/manager/admin-auth.ts';
+import { createAdminApi } from '../../gateway/admin/create-admin-api.ts';
+import { isLoopbackAddress } from '../../gateway/admin/auth.ts';
 import { publicKeyThumbprint } from '../../gateway/protocol/index.ts';
 import { startHttpServer, type RunningServer } from '../../gateway/runtime/index.ts';
 import {

@@ -1,5 +1,5 @@
 // `koppel logs verify` and `koppel logs export` against a real SQLite transaction log written the way a
-// running peer writes it (head signed with the peer key, cli/peer-assembly.ts), and then tampered with
+// running peer writes it (head signed with the peer key, peer/start-peer.ts), and then tampered with
 // directly in the file, the way someone with disk access would.
 import { execFile } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
@@ -253,7 +253,7 @@ describe('koppel logs', () => {
           txlog: { kind: 'redis' },
         }),
       );
-      // As cli/peer-assembly.ts opens it: the config prefix without its trailing ':'.
+      // As peer/start-peer.ts opens it: the config prefix without its trailing ':'.
       const signer = createJwsHeadSigner({ privateKey: createPrivateKey(peer.keyPem), x5tS256: certificateThumbprint(peer.certPem) });
       const log = await createTxLog({ kind: 'redis', url, groupId: 'fsc-test-group', keyPrefix: prefix, peerId: OIN, signer, headIntervalMs: 0 });
       for (let i = 0; i < 3; i++) await log.write(rec(i));

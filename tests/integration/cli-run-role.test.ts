@@ -11,10 +11,10 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initGroupCa, issuePeerCertificate } from '../../certs/index.ts';
 import type { KoppelConfigInput } from '../../config/index.ts';
-import { createAdminClient } from '../../config/demo/admin-client.ts';
-import { negotiateContracts } from '../../config/demo/contracts.ts';
-import { startPersonRegistry, type PersonRegistryServer } from '../../config/demo/person-registry.ts';
-import { findFreePortBlock } from '../../config/demo/ports.ts';
+import { createAdminClient } from '../../gateway/admin/client.ts';
+import { negotiateContracts } from '../../demo/contracts.ts';
+import { startPersonRegistry, type PersonRegistryServer } from '../../demo/person-registry.ts';
+import { findFreePortBlock } from '../../demo/ports.ts';
 import { publicKeyThumbprint } from '../../gateway/protocol/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -170,12 +170,12 @@ describe('koppel directory|peer|manager|outway --config FILE', () => {
       const consumerCert = await readFile(join(dir, 'pki', 'consumer.pem'), 'utf8');
       const contracts = await negotiateContracts({
         provider: {
-          admin: createAdminClient(`http://${HOST}:${ports.providerAdmin}`, tokenPaths.provider),
+          admin: createAdminClient({ baseUrl: `http://${HOST}:${ports.providerAdmin}`, readToken: () => readFile(tokenPaths.provider, 'utf8') }),
           peerId: OIN.provider,
           name: 'provider',
         },
         consumer: {
-          admin: createAdminClient(`http://${HOST}:${ports.consumerAdmin}`, tokenPaths.consumer),
+          admin: createAdminClient({ baseUrl: `http://${HOST}:${ports.consumerAdmin}`, readToken: () => readFile(tokenPaths.consumer, 'utf8') }),
           peerId: OIN.consumer,
           name: 'consumer',
           outwayPublicKeyThumbprint: publicKeyThumbprint(consumerCert),

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleAdminFrom, createConsole, type ConsoleApp, type ConsoleGroupService } from '../../gateway/console/index.ts';
+import { consoleAdminFrom, type GroupService } from '../../gateway/admin/index.ts';
+import { createConsole, type ConsoleApp } from '../../gateway/console/index.ts';
 import { createUuidV7Generator } from '../../gateway/protocol/index.ts';
 import { createTxLog, type LogRecord, type TxLog } from '../../gateway/txlog/index.ts';
 import {
@@ -94,9 +95,9 @@ describe('operator console routes', () => {
   let dataDir: string;
   let txlog: TxLog;
   let app: ConsoleApp;
-  const group: ConsoleGroupService[] = [
-    { peer: { id: OIN.provider, name: 'Provider Org' }, name: 'basisregistratie', protocol: 'PROTOCOL_TCP_HTTP_1.1', inwayAddress: 'https://inway.example:443', health: { status: 'up', checkedAt: NOW_S - 5 } },
-    { peer: { id: OIN.third, name: 'Third Org' }, name: 'kadaster', protocol: 'PROTOCOL_TCP_HTTP_2', health: { status: 'down', checkedAt: NOW_S - 5, reason: 'connect-refused' } },
+  const group: GroupService[] = [
+    { type: 'SERVICE_TYPE_SERVICE', peer: { id: OIN.provider, name: 'Provider Org' }, name: 'basisregistratie', protocol: 'PROTOCOL_TCP_HTTP_1.1', inwayAddress: 'https://inway.example:443', health: { status: 'up', checkedAt: NOW_S - 5 } },
+    { type: 'SERVICE_TYPE_SERVICE', peer: { id: OIN.third, name: 'Third Org' }, name: 'kadaster', protocol: 'PROTOCOL_TCP_HTTP_2', health: { status: 'down', checkedAt: NOW_S - 5, reason: 'connect-refused' } },
   ];
   const tx = { withSubject: '', withProcess: '', failed: '', other: '', lastWritten: '' };
 

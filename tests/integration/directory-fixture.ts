@@ -10,7 +10,8 @@ import { request } from 'undici';
 import { koppelConfigSchema, type KoppelConfig, type KoppelConfigInput } from '../../config/index.ts';
 import type { TestPkiPeer } from '../../certs/index.ts';
 import { createDirectory, type Directory, type DirectoryHealthSettings } from '../../directory/index.ts';
-import { createAdminApi, createManager, type AdminApi, type Manager } from '../../gateway/manager/index.ts';
+import { createAdminApi, type AdminApi } from '../../gateway/admin/index.ts';
+import { createManager, type Manager } from '../../gateway/manager/index.ts';
 import {
   createServerTlsOptions,
   loadPeerTls,

@@ -14,8 +14,8 @@ import { getRequestListener } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { Agent, type Dispatcher } from 'undici';
 import { createTestPki, type TestPki, type TestPkiPeer } from '../../certs/index.ts';
-import { createPersonRegistry } from '../../config/demo/person-registry.ts';
-import { persons } from '../../config/demo/persons.ts';
+import { createPersonRegistry } from '../../demo/person-registry.ts';
+import { persons } from '../../demo/persons.ts';
 import { createInway, type CreateInwayOptions, type Inway, type InwayConfig } from '../../gateway/inway/index.ts';
 import {
   certificateThumbprint,

@@ -3,7 +3,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { headerFingerprint } from '../../config/demo/person-registry.ts';
+import { headerFingerprint } from '../../demo/person-registry.ts';
 import { certificateThumbprint } from '../../gateway/protocol/index.ts';
 import {
   GROUP_ID,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logsRoutes } from '../../gateway/manager/logs-routes.ts';
+import { logsRoutes } from '../../gateway/manager/logs/routes.ts';
 import { createUuidV7Generator, peerFromCertificate } from '../../gateway/protocol/index.ts';
 import { createErrorHandler, createServerTlsOptions, peerCertificate, startHttpServer, type RunningServer } from '../../gateway/runtime/index.ts';
 import { createTxLog, type LogRecord, type TxLog } from '../../gateway/txlog/index.ts';

@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { errors, request } from 'undici';
-import { headerFingerprint, startPersonRegistry } from '../../config/demo/person-registry.ts';
-import type { PersonRegistryServer } from '../../config/demo/person-registry.ts';
-import { DEMO_PERSON_COUNT, generatePersons, isValidBsn, persons } from '../../config/demo/persons.ts';
-import type { Person } from '../../config/demo/persons.ts';
+import { headerFingerprint, startPersonRegistry } from '../../demo/person-registry.ts';
+import type { PersonRegistryServer } from '../../demo/person-registry.ts';
+import { DEMO_PERSON_COUNT, generatePersons, isValidBsn, persons } from '../../demo/persons.ts';
+import type { Person } from '../../demo/persons.ts';
 
 // Written from the definition, deliberately not sharing code with isValidBsn.
 function elfproef(bsn: string): boolean {

@@ -2,7 +2,7 @@
 // (never held whole), its digest, and the peak memory growth while a transfer runs.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BULK_PATTERN_PERIOD } from '../../config/demo/person-registry.ts';
+import { BULK_PATTERN_PERIOD } from '../../demo/person-registry.ts';
 
 export const MB = 1024 * 1024;
 const CHUNK = 64 * 1024;

@@ -1,17 +1,8 @@
 // The console's pure helpers: time input, CSV quoting, language negotiation, the traffic filter form
 // and the per-minute buckets of the chart.
 import { describe, expect, it } from 'vitest';
-import {
-  bucketRecords,
-  CHART_MINUTES,
-  csvField,
-  fromAcceptLanguage,
-  parseTimeInput,
-  parseTrafficFilter,
-  TimeInputError,
-  translator,
-} from '../../gateway/console/index.ts';
-import type { StoredRecord } from '../../gateway/txlog/index.ts';
+import { bucketRecords, CHART_MINUTES, fromAcceptLanguage, parseTrafficFilter, translator } from '../../gateway/console/index.ts';
+import { csvField, parseTimeInput, TimeInputError, type StoredRecord } from '../../gateway/txlog/index.ts';
 
 describe('parseTimeInput', () => {
   it('reads Unix seconds and ISO 8601 with a zone exactly', () => {

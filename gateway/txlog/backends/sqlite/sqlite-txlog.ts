@@ -1,0 +1,505 @@
+// The embedded transaction log: one SQLite file (WAL, synchronous=FULL) per data directory. A group of
+// writes is one IMMEDIATE transaction on the writer thread (sqlite-writer-thread.js): the entries are
+// linked and hashed here onto the head we expect, the thread checks inside the transaction that this is
+// still the head, inserts the entries and index rows, moves the head row, and the commit's fsync makes
+// all of them durable at once. Only then do the callers' promises resolve. The fsync blocks the writer
+// thread, never this event loop. Reads (queries, verify, pruning) use this thread's own connection.
+// The chain is per peer; a head moved by another connection (or process) on the same file makes us
+// relink onto it instead of forking the chain.
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { BaseTxLog, type PrefixEntry } from '../../base-txlog.ts';
+import type { ChainHead, PendingEntry } from '../../chain.ts';
+import { recordOf } from '../../chain.ts';
+import type { ChainSource, ScanEntry } from '../../chain-verify.ts';
+import { readError, writeError } from '../../errors.ts';
+import { partiesOf, subjectsOf } from '../../index-terms.ts';
+import { encodeCursor, normaliseQuery, type NormalisedQuery } from '../../query-params.ts';
+import { applySchema, ENTRY_COLUMNS, type EntryRow } from './sqlite-schema.ts';
+import { entryToRow, rowToBody } from './sqlite-rows.ts';
+import { SqliteWriter } from './sqlite-writer.ts';
+import type {
+  Anchor,
+  CompletionInfo,
+  SignedHead,
+  CommonTxLogOptions,
+  StoredEntry,
+  StoredRecord,
+  TxLogFilter,
+  TxLogPage,
+  TxLogQueryResult,
+} from '../../types.ts';
+
+const VERIFY_PAGE = 1000;
+const MAX_CACHED_STATEMENTS = 200;
+/** Relinks of one group when other connections keep appending to the same peer's chain. */
+const MAX_RELINKS = 50;
+
+interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+type Params = Record<string, string | number>;
+
+/** Opens (creating the data directory and file when new) the SQLite transaction log. */
+export interface SqliteTxLogOptions extends CommonTxLogOptions {
+  kind: 'sqlite';
+  dataDir: string;
+  /** Base name of `<dataDir>/<fileName>.sqlite`; default `txlog`. */
+  fileName?: string;
+  /** How long a commit waits for a lock held by another connection; default 1000. */
+  busyTimeoutMs?: number;
+}
+
+export function openSqliteTxLog(options: SqliteTxLogOptions): SqliteTxLog {
+  mkdirSync(options.dataDir, { recursive: true });
+  return new SqliteTxLog(options);
+}
+
+export class SqliteTxLog extends BaseTxLog {
+  readonly kind = 'sqlite' as const;
+  /** Path of the database file. */
+  readonly path: string;
+  readonly #busyTimeoutMs: number;
+  #db: Db | undefined;
+  #identity: FileIdentity | undefined;
+  readonly #statements = new Map<string, Statement>();
+  /** Appends run on the writer thread, so their fsync never blocks this thread's event loop. */
+  readonly #writer: SqliteWriter;
+  /** The head after our last commit; the writer refuses a batch linked onto any other head. */
+  #expectedHead: ChainHead | undefined;
+
+  constructor(options: SqliteTxLogOptions) {
+    super(options);
+    this.path = join(options.dataDir, `${options.fileName ?? 'txlog'}.sqlite`);
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 1000;
+    this.#open();
+    this.#writer = new SqliteWriter({
+      path: this.path,
+      peerId: this.peerId,
+      busyTimeoutMs: this.#busyTimeoutMs,
+      columns: ENTRY_COLUMNS,
+    });
+    this.startTimers(options);
+  }
+
+  /** Opens (or reopens) the file. Never creates the data directory: a vanished volume must fail writes. */
+  #open(): void {
+    const db = new Database(this.path, { timeout: this.#busyTimeoutMs });
+    try {
+      db.pragma('journal_mode = WAL');
+      // DESIGN.md "Durability": a record is on durable storage before the call is forwarded.
+      db.pragma('synchronous = FULL');
+      applySchema(db);
+      const st = statSync(this.path);
+      this.#identity = { dev: st.dev, ino: st.ino };
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.#db = db;
+    this.#statements.clear();
+  }
+
+  #discard(): void {
+    try {
+      this.#db?.close();
+    } catch {
+      // the handle is being dropped because it is unusable; closing it may fail the same way
+    }
+    this.#db = undefined;
+    this.#statements.clear();
+  }
+
+  /**
+   * The file we hold must still be the one at our path: after the data directory or the file is removed,
+   * SQLite would happily commit into an unlinked inode and the record would be gone at the next restart.
+   */
+  #checkIdentity(): void {
+    const st = statSync(this.path);
+    if (!this.#identity || st.ino !== this.#identity.ino || st.dev !== this.#identity.dev) {
+      throw new Error('the transaction log file was replaced or removed');
+    }
+  }
+
+  #usable(): Db {
+    if (!this.#db) {
+      if (this.closed) throw new Error('the transaction log is closed');
+      this.logger?.warn({}, 'txlog reopening the database');
+      this.#open();
+    }
+    return this.#db as Db;
+  }
+
+  #stmt(sql: string): Statement {
+    const db = this.#db;
+    if (!db) throw new Error('the transaction log database is not open');
+    let s = this.#statements.get(sql);
+    if (!s) {
+      if (this.#statements.size >= MAX_CACHED_STATEMENTS) this.#statements.clear();
+      s = db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  #read<T>(fn: () => T): T {
+    try {
+      this.#usable();
+      return fn();
+    } catch (err) {
+      throw readError(err);
+    }
+  }
+
+  // --- writes ---
+
+  protected async commitBatch(items: PendingEntry[]): Promise<StoredEntry[]> {
+    let entries: StoredEntry[];
+    try {
+      // The main thread's handle: reopened (schema applied) here when the file was lost, which also
+      // refuses a vanished data directory before anything is sent to the writer thread.
+      this.#usable();
+      this.#checkIdentity();
+      entries = await this.#commitLinked(items);
+    } catch (err) {
+      this.#expectedHead = undefined;
+      const code = (err as { code?: unknown } | undefined)?.code;
+      // A lock held by someone else is transient; anything else may have broken the handles: reopen next time.
+      if (code !== 'SQLITE_BUSY') {
+        this.#discard();
+        this.#writer.discard();
+      }
+      this.logger?.error({ err: { message: (err as Error).message, code } }, 'txlog commit failed');
+      throw writeError(code === 'SQLITE_CONSTRAINT_UNIQUE' ? 'chain-corrupt' : 'store-unavailable', err);
+    }
+    this.emit(entries);
+    return entries;
+  }
+
+  /**
+   * Links the batch onto the head we expect and has the writer thread commit it if that is still the
+   * head inside its write transaction; when another connection appended meanwhile, relinks onto the
+   * head it reports and tries again (the head is always the one read under the write lock).
+   */
+  async #commitLinked(items: PendingEntry[]): Promise<StoredEntry[]> {
+    for (let attempt = 0; attempt < MAX_RELINKS; attempt++) {
+      const expected = this.#expectedHead;
+      const linked = this.link(expected, items);
+      const subjects: [number, string][] = [];
+      const parties: [number, string][] = [];
+      for (const e of linked) {
+        if (e.kind !== 'record') continue;
+        for (const s of subjectsOf(e)) subjects.push([e.seq, s]);
+        for (const p of partiesOf(e)) parties.push([e.seq, p]);
+      }
+      const last = linked[linked.length - 1] as StoredEntry;
+      const result = await this.#writer.commit({
+        expected: expected ?? null,
+        rows: linked.map(entryToRow),
+        subjects,
+        parties,
+        last: { seq: last.seq, hash: last.hash },
+      });
+      if (result.committed) {
+        this.#expectedHead = { seq: last.seq, hash: last.hash };
+        return linked;
+      }
+      this.#expectedHead = result.head;
+    }
+    throw new Error('the chain head kept moving under other writers');
+  }
+
+  // --- queries ---
+
+  protected queryStore(q: NormalisedQuery): Promise<TxLogQueryResult> {
+    return settle(() => this.#read(() => this.#query(q)));
+  }
+
+  /** The SQL of a query (for checking its plan: a data-subject lookup must be an index range scan). */
+  querySql(filter: TxLogFilter, page?: TxLogPage): { sql: string; params: Params } {
+    return this.#querySql(normaliseQuery(filter, page));
+  }
+
+  #querySql(q: NormalisedQuery): { sql: string; params: Params } {
+    const f = q.filter;
+    const params: Params = { peer: this.peerId };
+    const where: string[] = [];
+    let from = 'txlog_entries e';
+    let seqCol = 'e.seq';
+    const party = (name: string, value: string): string => {
+      params[name] = value;
+      return `EXISTS (SELECT 1 FROM txlog_parties x WHERE x.peer_id = @peer AND x.party = @${name} AND x.seq = e.seq)`;
+    };
+    const list = (prefix: string, values: readonly string[]): string =>
+      values
+        .map((v, i) => {
+          params[`${prefix}${i}`] = v;
+          return `@${prefix}${i}`;
+        })
+        .join(', ');
+
+    if (f.transactionIds) {
+      where.push('e.peer_id = @peer', `e.kind = 'record'`);
+      where.push(f.transactionIds.length > 0 ? `e.transaction_id IN (${list('t', f.transactionIds)})` : '0');
+      if (f.visibleTo !== undefined) where.push(party('visible', f.visibleTo));
+      return {
+        // Without statistics the planner would walk the seq index for the ORDER BY (a full scan); the
+        // transaction-id index finds the few rows, which are then sorted.
+        sql: `SELECT e.* FROM txlog_entries e INDEXED BY txlog_entries_tx WHERE ${where.join(' AND ')} ORDER BY e.seq ${q.ascending ? 'ASC' : 'DESC'}`,
+        params,
+      };
+    }
+
+    // The most selective index drives the scan in seq order; the other conditions filter.
+    if (f.dataSubject !== undefined) {
+      params.subject = f.dataSubject;
+      from = 'txlog_subjects d CROSS JOIN txlog_entries e ON e.peer_id = d.peer_id AND e.seq = d.seq';
+      where.push('d.peer_id = @peer', 'd.subject = @subject');
+      seqCol = 'd.seq';
+      if (f.peerId !== undefined) where.push(party('party', f.peerId));
+      if (f.visibleTo !== undefined) where.push(party('visible', f.visibleTo));
+    } else if (f.peerId !== undefined || f.visibleTo !== undefined) {
+      params.driver = (f.peerId ?? f.visibleTo) as string;
+      from = 'txlog_parties p CROSS JOIN txlog_entries e ON e.peer_id = p.peer_id AND e.seq = p.seq';
+      where.push('p.peer_id = @peer', 'p.party = @driver');
+      seqCol = 'p.seq';
+      if (f.peerId !== undefined && f.visibleTo !== undefined && f.visibleTo !== f.peerId)
+        where.push(party('visible', f.visibleTo));
+    } else {
+      where.push('e.peer_id = @peer');
+    }
+    where.push(`e.kind = 'record'`);
+    if (f.after !== undefined) {
+      params.after = f.after;
+      where.push('e.created_at > @after');
+    }
+    if (f.before !== undefined) {
+      params.before = f.before;
+      where.push('e.created_at < @before');
+    }
+    if (f.grantHashes) where.push(f.grantHashes.length > 0 ? `e.grant_hash IN (${list('g', f.grantHashes)})` : '0');
+    if (f.serviceNames)
+      where.push(f.serviceNames.length > 0 ? `e.service_name IN (${list('s', f.serviceNames)})` : '0');
+    if (f.processId !== undefined) {
+      params.process = f.processId;
+      where.push(`json_extract(e.additional_data, '$.process_id') = @process`);
+    }
+    if (f.direction !== undefined) {
+      params.direction = f.direction;
+      where.push('e.direction = @direction');
+    }
+    if (q.after !== undefined) {
+      params.cursor = q.after;
+      where.push(`${seqCol} ${q.ascending ? '>' : '<'} @cursor`);
+    }
+    params.limit = q.limit + 1;
+    return {
+      sql: `SELECT e.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${seqCol} ${q.ascending ? 'ASC' : 'DESC'} LIMIT @limit`,
+      params,
+    };
+  }
+
+  #query(q: NormalisedQuery): TxLogQueryResult {
+    const { sql, params } = this.#querySql(q);
+    const rows = this.#stmt(sql).all(params) as EntryRow[];
+    let nextCursor = '';
+    if (!q.filter.transactionIds && rows.length > q.limit) {
+      rows.length = q.limit;
+      nextCursor = encodeCursor((rows[rows.length - 1] as EntryRow).seq);
+    }
+    const completions = this.#completions(rows);
+    const records: StoredRecord[] = [];
+    for (const row of rows) {
+      const body = rowToBody(row);
+      if (body.kind !== 'record') continue;
+      const r: StoredRecord = {
+        record: recordOf(body),
+        peer_id: row.peer_id,
+        seq: row.seq,
+        prev_hash: row.prev_hash,
+        hash: row.hash,
+        at_ms: row.at_ms,
+      };
+      const c = completions.get(`${row.transaction_id} ${row.direction}`);
+      if (c) r.completion = c;
+      records.push(r);
+    }
+    return { records, nextCursor };
+  }
+
+  #completions(rows: EntryRow[]): Map<string, CompletionInfo> {
+    const out = new Map<string, CompletionInfo>();
+    if (rows.length === 0) return out;
+    const ids = [...new Set(rows.map((r) => r.transaction_id))];
+    const found = this.#stmt(
+      `SELECT * FROM txlog_entries INDEXED BY txlog_entries_tx WHERE peer_id = ? AND transaction_id IN (${ids.map(() => '?').join(', ')}) AND kind = 'completion' ORDER BY seq`,
+    ).all(this.peerId, ...ids) as EntryRow[];
+    for (const c of found) {
+      const key = `${c.transaction_id} ${c.direction}`;
+      if (out.has(key)) continue;
+      const info: CompletionInfo = {
+        status: c.status ?? 0,
+        duration_ms: c.duration_ms ?? 0,
+        seq: c.seq,
+        at_ms: c.at_ms,
+      };
+      if (c.error_code !== null) info.error_code = c.error_code;
+      out.set(key, info);
+    }
+    return out;
+  }
+
+  // --- chain ---
+
+  #anchorRow(): Anchor | undefined {
+    const row = this.#stmt(
+      'SELECT seq, hash, at_ms, cutoff_ms, jws FROM txlog_anchors WHERE peer_id = ? ORDER BY seq DESC LIMIT 1',
+    ).get(this.peerId) as (Omit<Anchor, 'jws'> & { jws: string | null }) | undefined;
+    if (!row) return undefined;
+    const { jws, ...rest } = row;
+    return jws === null ? rest : { ...rest, jws };
+  }
+
+  protected readHead(): Promise<ChainHead | undefined> {
+    return settle(() =>
+      this.#read(
+        () =>
+          this.#stmt('SELECT seq, hash FROM txlog_head WHERE peer_id = ?').get(this.peerId) as ChainHead | undefined,
+      ),
+    );
+  }
+
+  #heads(afterSeq: number): SignedHead[] {
+    const rows = this.#stmt(
+      'SELECT seq, hash, at_ms, jws FROM txlog_heads WHERE peer_id = ? AND seq > ? ORDER BY seq',
+    ).all(this.peerId, afterSeq) as (Omit<SignedHead, 'jws'> & { jws: string | null })[];
+    return rows.map(({ jws, ...rest }) => (jws === null ? rest : { ...rest, jws }));
+  }
+
+  protected latestSignedHead(): Promise<SignedHead | undefined> {
+    return settle(() => this.#read(() => this.#heads(-1).pop()));
+  }
+
+  protected storeSignedHead(head: SignedHead): Promise<void> {
+    return settle(() => {
+      this.#read(() =>
+        this.#stmt('INSERT OR REPLACE INTO txlog_heads (peer_id, seq, hash, at_ms, jws) VALUES (?, ?, ?, ?, ?)').run(
+          this.peerId,
+          head.seq,
+          head.hash,
+          head.at_ms,
+          head.jws ?? null,
+        ),
+      );
+    });
+  }
+
+  protected newestAnchor(): Promise<Anchor | undefined> {
+    return settle(() => this.#read(() => this.#anchorRow()));
+  }
+
+  protected chainSource(): Promise<ChainSource> {
+    return settle(() =>
+      this.#read(() => {
+        const anchor = this.#anchorRow();
+        const heads = this.#heads(anchor?.seq ?? 0);
+        const head = this.#stmt('SELECT seq, hash FROM txlog_head WHERE peer_id = ?').get(this.peerId) as
+          ChainHead | undefined;
+        const source: ChainSource = {
+          peerId: this.peerId,
+          anchor,
+          head,
+          heads,
+          entries: (afterSeq, endSeq) => this.#scan(afterSeq, endSeq),
+          hashAt: (seq) =>
+            settle(
+              () =>
+                this.#read(() =>
+                  this.#stmt('SELECT hash FROM txlog_entries WHERE peer_id = ? AND seq = ?')
+                    .pluck()
+                    .get(this.peerId, seq),
+                ) as string | undefined,
+            ),
+        };
+        return source;
+      }),
+    );
+  }
+
+  /** Entries in seq order, one page per macrotask so writers get their turn during a long verify. */
+  async *#scan(afterSeq: number, endSeq: number): AsyncGenerator<ScanEntry> {
+    let after = afterSeq;
+    for (;;) {
+      const rows = this.#read(
+        () =>
+          this.#stmt('SELECT * FROM txlog_entries WHERE peer_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?').all(
+            this.peerId,
+            after,
+            endSeq,
+            VERIFY_PAGE,
+          ) as EntryRow[],
+      );
+      for (const row of rows) yield { body: rowToBody(row), hash: row.hash };
+      if (rows.length < VERIFY_PAGE) return;
+      after = (rows[rows.length - 1] as EntryRow).seq;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  protected readPrefix(afterSeq: number, limit: number): Promise<PrefixEntry[]> {
+    return settle(() => {
+      const rows = this.#read(
+        () =>
+          this.#stmt('SELECT * FROM txlog_entries WHERE peer_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(
+            this.peerId,
+            afterSeq,
+            limit,
+          ) as EntryRow[],
+      );
+      return rows.map((row) => ({ seq: row.seq, body: rowToBody(row), hash: row.hash }));
+    });
+  }
+
+  protected cutPrefix(previous: Anchor | undefined, anchor: Anchor, entries: PrefixEntry[]): Promise<boolean> {
+    return settle(() => {
+      const db = this.#read(() => this.#usable());
+      const from = previous?.seq ?? 0;
+      const done = db
+        .transaction(() => {
+          if ((this.#anchorRow()?.seq ?? 0) !== from) return false;
+          const first = (entries[0] as PrefixEntry).seq;
+          for (const table of ['txlog_entries', 'txlog_subjects', 'txlog_parties']) {
+            this.#stmt(`DELETE FROM ${table} WHERE peer_id = ? AND seq >= ? AND seq <= ?`).run(
+              this.peerId,
+              first,
+              anchor.seq,
+            );
+          }
+          this.#stmt('DELETE FROM txlog_heads WHERE peer_id = ? AND seq <= ?').run(this.peerId, anchor.seq);
+          this.#stmt(
+            'INSERT INTO txlog_anchors (peer_id, seq, hash, at_ms, cutoff_ms, jws) VALUES (?, ?, ?, ?, ?, ?)',
+          ).run(this.peerId, anchor.seq, anchor.hash, anchor.at_ms, anchor.cutoff_ms, anchor.jws ?? null);
+          return true;
+        })
+        .immediate();
+      return done;
+    });
+  }
+
+  protected async closeStore(): Promise<void> {
+    await this.#writer.close();
+    this.#discard();
+  }
+}
+
+/** Runs a synchronous body as a promise, so a throw becomes a rejection as in the Redis store. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
