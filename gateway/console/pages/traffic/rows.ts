@@ -1,10 +1,11 @@
 // One logged call as the cells of a table row. The server renders the page's rows from these cells
 // and the live tail sends the same cells as JSON, so a live row looks exactly like a rendered one.
-import type { CompletionInfo, LogRecord } from '../txlog/index.ts';
-import { DATA_SUBJECT_KEY, PROCESS_ID_KEY, partiesOf } from '../txlog/index.ts';
-import { formatDuration, formatTime } from './format.ts';
-import type { Lang, MessageKey, Translate } from './i18n.ts';
-import { BASE } from './layout.tsx';
+import type { CompletionInfo, LogRecord } from '../../../txlog/index.ts';
+import { DATA_SUBJECT_KEY, PROCESS_ID_KEY, partiesOf } from '../../../txlog/index.ts';
+import { formatDuration, formatTime } from '../../shell/format.ts';
+import type { Lang, Translate } from '../../shell/i18n.ts';
+import { BASE } from '../../shell/layout.tsx';
+import type { TrafficKey } from './messages.ts';
 
 export const TRAFFIC_COLUMNS = [
   'time',
@@ -34,7 +35,7 @@ export interface Cell {
 }
 
 export interface RowContext {
-  t: Translate;
+  t: Translate<TrafficKey>;
   lang: Lang;
   /** Display name of a peer id (empty when unknown). */
   nameOf(id: string): string;
@@ -55,7 +56,7 @@ function peerCell(col: 'from' | 'to', id: string, delegator: string | undefined,
   return cell;
 }
 
-export function statusCell(c: Pick<CompletionInfo, 'status' | 'error_code'> | undefined, t: Translate): Cell {
+export function statusCell(c: Pick<CompletionInfo, 'status' | 'error_code'> | undefined, t: Translate<TrafficKey>): Cell {
   if (c === undefined) return { col: 'status', text: t('traffic.pending'), cls: 'status-pending' };
   const text = c.status === 0 ? '–' : String(c.status);
   const cell: Cell = { col: 'status', text, cls: isErrorOutcome(c) ? 'status-error' : 'status-ok' };
@@ -74,7 +75,7 @@ export function recordCells(record: LogRecord, completion: CompletionInfo | unde
   const subjects = record.additional_data?.[DATA_SUBJECT_KEY] ?? '';
   return [
     { col: 'time', text: formatTime(record.created_at, ctx.lang), cls: 'nowrap' },
-    { col: 'direction', text: t(`traffic.direction.${record.direction}` as MessageKey) },
+    { col: 'direction', text: t(`traffic.direction.${record.direction}`) },
     { col: 'service', text: record.service_name },
     peerCell('from', source.outway_peer_id, source.type === 'SOURCE_TYPE_DELEGATED_SOURCE' ? source.delegator_peer_id : undefined, ctx),
     peerCell(

@@ -2,10 +2,13 @@
 // to sign, and the operator's actions as plain POST forms (they work without JavaScript). Revoking is
 // final for every party, so it goes through a confirmation page first.
 import type { FC } from 'hono/jsx';
-import { formatDate, formatTime, shortHash } from './format.ts';
-import type { MessageKey, Translate } from './i18n.ts';
-import { BASE, CsrfField, Layout, Notice, type PageContext } from './layout.tsx';
-import type { AdminContract, AdminGrant, SignAction } from '../admin/index.ts';
+import type { AdminContract, AdminGrant, SignAction } from '../../../admin/index.ts';
+import { formatDate, formatTime, shortHash } from '../../shell/format.ts';
+import type { Translate } from '../../shell/i18n.ts';
+import { BASE, CsrfField, Layout, Notice, type PageContext as ShellPageContext } from '../../shell/layout.tsx';
+import type { ContractsKey } from './messages.ts';
+
+type PageContext = ShellPageContext<ContractsKey>;
 
 export type ContractsView = 'pending' | 'all';
 
@@ -31,8 +34,8 @@ function namer(contract: AdminContract, page: PageContext): (id: string) => stri
   };
 }
 
-function grantText(grant: AdminGrant, t: Translate, nameOf: (id: string) => string): string {
-  const key = `grant.${grant.type}` as MessageKey;
+function grantText(grant: AdminGrant, t: Translate<ContractsKey>, nameOf: (id: string) => string): string {
+  const key = `grant.${grant.type}` as const;
   const delegator = grant.delegator?.peerId ?? grant.service.delegatorPeerId;
   return t(key, {
     service: grant.service.name,

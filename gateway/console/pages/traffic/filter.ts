@@ -1,8 +1,8 @@
 // The traffic page's filter: the query string of the form (and of the export and live-tail links) as a
 // txlog filter. Invalid values are reported and left out, never guessed.
-import type { TxLogFilter } from '../txlog/index.ts';
-import { normaliseDataSubject } from '../txlog/index.ts';
-import { parseTimeInput, TimeInputError } from '../txlog/index.ts';
+import type { TxLogFilter } from '../../../txlog/index.ts';
+import { normaliseDataSubject } from '../../../txlog/index.ts';
+import { parseTimeInput, TimeInputError } from '../../../txlog/index.ts';
 
 /** The form's fields, as typed (re-filled into the form as they were). */
 export const FILTER_FIELDS = ['from', 'to', 'service', 'peer', 'transaction', 'subject', 'process', 'direction'] as const;

@@ -1,10 +1,11 @@
 // The services page: what this peer offers (its store's services, and whether the directory lists
 // them with a healthy inway) and every service of the group as the directory lists it.
 import type { FC } from 'hono/jsx';
-import { formatTime } from './format.ts';
-import type { Translate } from './i18n.ts';
-import { Layout, Notice, type PageContext } from './layout.tsx';
-import type { GroupService, GroupServiceHealth } from '../admin/index.ts';
+import type { GroupService, GroupServiceHealth } from '../../../admin/index.ts';
+import { formatTime } from '../../shell/format.ts';
+import type { Translate } from '../../shell/i18n.ts';
+import { Layout, Notice, type PageContext } from '../../shell/layout.tsx';
+import type { ServicesKey } from './messages.ts';
 
 export interface OwnServiceRow {
   name: string;
@@ -24,7 +25,7 @@ export interface ServicesPageData {
 
 const protocolLabel = (p: string): string => p.replace('PROTOCOL_TCP_', '').replace('_', '/');
 
-export const HealthBadge: FC<{ health: GroupServiceHealth | undefined; t: Translate }> = ({ health, t }) => {
+export const HealthBadge: FC<{ health: GroupServiceHealth | undefined; t: Translate<ServicesKey> }> = ({ health, t }) => {
   const status = health?.status ?? 'unknown';
   return (
     <span class={`badge health-${status}`} data-health={status}>
@@ -33,7 +34,7 @@ export const HealthBadge: FC<{ health: GroupServiceHealth | undefined; t: Transl
   );
 };
 
-export const ServicesPage: FC<{ page: PageContext; data: ServicesPageData }> = ({ page, data }) => {
+export const ServicesPage: FC<{ page: PageContext<ServicesKey>; data: ServicesPageData }> = ({ page, data }) => {
   const { t, lang } = page;
   const checked = (h: GroupServiceHealth | undefined): string =>
     h?.checkedAt === undefined ? t('time.never') : formatTime(h.checkedAt, lang);

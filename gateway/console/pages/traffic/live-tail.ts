@@ -4,9 +4,9 @@
 // not live). Only records of this peer's own log, only to a logged-in operator.
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { CompletionEntryBody, RecordEntryBody, StoredEntry, TxLog, TxLogFilter } from '../txlog/index.ts';
-import { matchesFilter, partiesOf } from '../txlog/index.ts';
-import { durationCell, recordCells, statusCell, type RowContext } from './traffic-rows.ts';
+import type { CompletionEntryBody, RecordEntryBody, StoredEntry, TxLog, TxLogFilter } from '../../../txlog/index.ts';
+import { matchesFilter, partiesOf } from '../../../txlog/index.ts';
+import { durationCell, recordCells, statusCell, type RowContext } from './rows.ts';
 
 /** Transactions per stream whose completion we still pass on (older ones are forgotten). */
 const MAX_TRACKED = 500;

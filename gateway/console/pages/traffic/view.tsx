@@ -2,16 +2,16 @@
 // charts, the live view, and the paginated table of calls, newest first. The only page that shows
 // data subjects, and only to a logged-in operator.
 import type { FC } from 'hono/jsx';
-import type { Translate } from './i18n.ts';
-import { BASE, Layout, Notice, type PageContext } from './layout.tsx';
+import { toLocalInputValue } from '../../../txlog/index.ts';
+import { timeZoneName } from '../../shell/format.ts';
+import type { Translate } from '../../shell/i18n.ts';
+import { BASE, Layout, Notice, type PageContext } from '../../shell/layout.tsx';
+import { TrafficCharts } from './chart.tsx';
+import { filterQuery, type FilterField, type ParsedFilter } from './filter.ts';
 import { LIVE_TAIL_SCRIPT } from './live-tail.ts';
-import { toLocalInputValue } from '../txlog/index.ts';
-import { TrafficCharts } from './traffic-chart.tsx';
-import { filterQuery, type FilterField, type ParsedFilter } from './traffic-filter.ts';
-import { TRAFFIC_COLUMNS, type Cell, type TrafficColumn } from './traffic-rows.ts';
-import type { TrafficStats } from './traffic-stats.ts';
-import { timeZoneName } from './format.ts';
-import type { MessageKey } from './i18n.ts';
+import type { TrafficKey } from './messages.ts';
+import { TRAFFIC_COLUMNS, type Cell, type TrafficColumn } from './rows.ts';
+import type { TrafficStats } from './stats.ts';
 
 export interface TrafficPageData {
   parsed: ParsedFilter;
@@ -24,7 +24,7 @@ export interface TrafficPageData {
   services: string[];
 }
 
-const COLUMN_LABEL: Record<TrafficColumn, MessageKey> = {
+const COLUMN_LABEL: Record<TrafficColumn, TrafficKey> = {
   time: 'traffic.col.time',
   direction: 'traffic.col.direction',
   service: 'traffic.col.service',
@@ -37,7 +37,7 @@ const COLUMN_LABEL: Record<TrafficColumn, MessageKey> = {
   transaction: 'traffic.col.transaction',
 };
 
-const FIELD_LABEL: Record<FilterField, MessageKey> = {
+const FIELD_LABEL: Record<FilterField, TrafficKey> = {
   from: 'traffic.filter.from',
   to: 'traffic.filter.to',
   service: 'traffic.filter.service',
@@ -66,7 +66,7 @@ export const CellView: FC<{ cell: Cell }> = ({ cell }) => (
   </td>
 );
 
-const TextField: FC<{ name: FilterField; value: string | undefined; t: Translate; hint?: string; list?: string; invalid: boolean }> = ({
+const TextField: FC<{ name: FilterField; value: string | undefined; t: Translate<TrafficKey>; hint?: string; list?: string; invalid: boolean }> = ({
   name,
   value,
   t,
@@ -95,7 +95,7 @@ const TextField: FC<{ name: FilterField; value: string | undefined; t: Translate
   </div>
 );
 
-export const TrafficPage: FC<{ page: PageContext; data: TrafficPageData }> = ({ page, data }) => {
+export const TrafficPage: FC<{ page: PageContext<TrafficKey>; data: TrafficPageData }> = ({ page, data }) => {
   const { t } = page;
   const { form, errors } = data.parsed;
   const invalid = (f: FilterField): boolean => errors.some((e) => e.field === f);

@@ -1,7 +1,7 @@
 // Calls and errors per service per minute, for the traffic chart: one pass over the records of the
 // hour, at most `maxRecords` of them so a busy hour cannot make the page slow.
-import type { StoredRecord, TxLog, TxLogFilter } from '../txlog/index.ts';
-import { isErrorOutcome } from './traffic-rows.ts';
+import type { StoredRecord, TxLog, TxLogFilter } from '../../../txlog/index.ts';
+import { isErrorOutcome } from './rows.ts';
 
 export const CHART_MINUTES = 60;
 export const CHART_MAX_RECORDS = 20_000;

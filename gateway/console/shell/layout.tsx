@@ -1,17 +1,31 @@
 // The page shell every console page shares: skip link, header with the peer and language switch,
-// the main navigation, and the inline stylesheet (with the response's CSP nonce).
+// the main navigation (built from the pages' menu entries), and the inline stylesheet (with the
+// response's CSP nonce).
 import type { Child, FC } from 'hono/jsx';
 import type { Lang, Translate } from './i18n.ts';
 import { LANGS } from './i18n.ts';
+import type { ShellKey } from './messages.ts';
 import { CONSOLE_CSS } from './styles.ts';
 
 export const BASE = '/console';
+/** Where the console opens: `/`, `/console`, the brand link, errors' way back and a login without `next`. */
+export const HOME = `${BASE}/services`;
 
-export type Section = 'services' | 'contracts' | 'traffic' | 'login' | 'error';
+/** One entry of the main navigation, in the operator's language. */
+export interface NavLink {
+  /** The id of the page it opens; marked current when the page shows that section. */
+  section: string;
+  href: string;
+  label: string;
+}
 
-export interface PageContext {
+/**
+ * What every view gets about the request. `K` are the message keys of the page rendering it (the
+ * shell's own keys are always there).
+ */
+export interface PageContext<K extends string = never> {
   lang: Lang;
-  t: Translate;
+  t: Translate<ShellKey | K>;
   nonce: string;
   /** Path and query of the current request (for the language links). */
   url: URL;
@@ -20,6 +34,8 @@ export interface PageContext {
   /** Present when an operator is logged in with a session (forms then need it). */
   csrfToken?: string;
   loggedIn: boolean;
+  /** The main navigation, in menu order. */
+  nav: readonly NavLink[];
 }
 
 /** The current URL with `lang` set, for the language switch. */
@@ -38,15 +54,9 @@ export const Notice: FC<{ kind?: 'info' | 'error' | 'success'; children?: Child 
   </div>
 );
 
-export const Layout: FC<{ page: PageContext; section: Section; title: string; children?: Child }> = ({ page, section, title, children }) => {
+/** `section` is the id of the page shown (its menu entry is marked current), or e.g. `error`. */
+export const Layout: FC<{ page: PageContext; section: string; title: string; children?: Child }> = ({ page, section, title, children }) => {
   const { t } = page;
-  const navItem = (key: 'services' | 'contracts' | 'traffic', label: string) => (
-    <li>
-      <a href={`${BASE}/${key}`} aria-current={section === key ? 'page' : undefined}>
-        {label}
-      </a>
-    </li>
-  );
   return (
     <html lang={page.lang}>
       <head>
@@ -62,7 +72,7 @@ export const Layout: FC<{ page: PageContext; section: Section; title: string; ch
         </a>
         <header class="site">
           <div class="bar">
-            <a class="brand" href={`${BASE}/services`}>
+            <a class="brand" href={HOME}>
               {t('app.title')}
             </a>
             <span class="peer">{t('header.peer', { name: page.peerName, id: page.peerId })}</span>
@@ -85,9 +95,13 @@ export const Layout: FC<{ page: PageContext; section: Section; title: string; ch
           {page.loggedIn ? (
             <nav class="main" aria-label={t('nav.label')}>
               <ul>
-                {navItem('services', t('nav.services'))}
-                {navItem('contracts', t('nav.contracts'))}
-                {navItem('traffic', t('nav.traffic'))}
+                {page.nav.map((item) => (
+                  <li>
+                    <a href={item.href} aria-current={section === item.section ? 'page' : undefined}>
+                      {item.label}
+                    </a>
+                  </li>
+                ))}
               </ul>
             </nav>
           ) : null}

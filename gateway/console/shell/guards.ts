@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import { fromAcceptLanguage, isLang, translator, type Lang } from './i18n.ts';
-import type { PageContext } from './layout.tsx';
-import { BASE } from './layout.tsx';
+import { fromAcceptLanguage, isLang, type Lang, type Translate } from './i18n.ts';
+import type { NavLink, PageContext } from './layout.tsx';
+import { BASE, HOME } from './layout.tsx';
 import { safeEqual, type Session, type SessionStore } from './sessions.ts';
 
 export const SESSION_COOKIE = 'koppel_console';
@@ -53,6 +53,10 @@ export interface PageSetupOptions {
   peerName: string;
   sessions: SessionStore;
   adminToken: () => Promise<string>;
+  /** The translator of a language, over the shell's and every page's messages. */
+  translator: (lang: Lang) => Translate<string>;
+  /** The pages' menu entries, in menu order; `label` is a message key. */
+  nav: readonly NavLink[];
 }
 
 function isHttps(c: Context): boolean {
@@ -83,14 +87,16 @@ export function pageSetup(options: PageSetupOptions): MiddlewareHandler<ConsoleE
     const viaBearer = bearer !== undefined && safeEqual(bearer, await options.adminToken());
     c.set('session', session);
     c.set('viaBearer', viaBearer);
+    const t = options.translator(lang);
     const page: PageContext = {
       lang,
-      t: translator(lang),
+      t,
       nonce,
       url,
       peerId: options.peerId,
       peerName: options.peerName,
       loggedIn: session !== undefined || viaBearer,
+      nav: options.nav.map((item) => ({ ...item, label: t(item.label) })),
     };
     if (session !== undefined) page.csrfToken = session.csrfToken;
     c.set('page', page);
@@ -116,20 +122,23 @@ export function pageSetup(options: PageSetupOptions): MiddlewareHandler<ConsoleE
 
 /** A `next` target after login: only a console path of this site, never another origin. */
 export function safeNext(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith(`${BASE}/`) || /[\\\s]/.test(value)) return `${BASE}/services`;
+  if (typeof value !== 'string' || !value.startsWith(`${BASE}/`) || /[\\\s]/.test(value)) return HOME;
   // No dot segments or encoded separators in the path either: a browser resolves `/console/../x` to `/x`.
   const path = value.split(/[?#]/, 1)[0] ?? '';
   if (/(^|\/)\.\.?(\/|$)|%2e|%2f|%5c/i.test(path)) {
-    return `${BASE}/services`;
+    return HOME;
   }
-  if (value.startsWith(`${BASE}/login`) || value.startsWith(`${BASE}/logout`)) return `${BASE}/services`;
+  if (value.startsWith(`${BASE}/login`) || value.startsWith(`${BASE}/logout`)) return HOME;
   return value;
 }
 
-/** Logged in (session or bearer), else: a page request goes to the login form, anything else is 401. */
-export function requireOperator(options: { except: readonly string[] }): MiddlewareHandler<ConsoleEnv> {
+/**
+ * Logged in (session or bearer), else: a page request goes to the login form, anything else is 401.
+ * `open` paths (the login form) are for anyone.
+ */
+export function requireOperator(options: { open: readonly string[] }): MiddlewareHandler<ConsoleEnv> {
   return async function consoleRequireOperator(c, next) {
-    if (options.except.includes(c.req.path)) return next();
+    if (options.open.includes(c.req.path)) return next();
     if (c.get('session') !== undefined || c.get('viaBearer')) return next();
     const hadCookie = getCookie(c, SESSION_COOKIE) !== undefined;
     if (c.req.method === 'GET' && (c.req.header('accept') ?? '').includes('text/html')) {
@@ -159,11 +168,16 @@ export function sameOrigin(c: Context): boolean {
 /**
  * CSRF protection of form posts (OWASP CSRF Prevention Cheat Sheet): same origin, and with a session
  * the form's `csrf` field must be the session's synchronizer token. Requests authenticated with the
- * bearer header need neither: a browser never adds that header on its own.
+ * bearer header need neither: a browser never adds that header on its own. `open` paths (the login
+ * form, which has no session yet) check the origin themselves with `sameOrigin`.
  */
-export function csrfGuard(onRefused: (c: ConsoleContext) => Response | Promise<Response>): MiddlewareHandler<ConsoleEnv> {
+export function csrfGuard(options: {
+  open: readonly string[];
+  onRefused: (c: ConsoleContext) => Response | Promise<Response>;
+}): MiddlewareHandler<ConsoleEnv> {
+  const { onRefused } = options;
   return async function consoleCsrfGuard(c, next) {
-    if (c.req.method !== 'POST' || c.get('viaBearer')) return next();
+    if (c.req.method !== 'POST' || c.get('viaBearer') || options.open.includes(c.req.path)) return next();
     const session = c.get('session');
     if (!sameOrigin(c) || session === undefined) return onRefused(c);
     const body = await c.req.parseBody();

@@ -1,9 +1,10 @@
 // Calls and errors per minute as server-rendered inline SVG (no script): one small chart per service.
 // Each chart is an image with a text alternative (the totals), and each bar has a tooltip title.
 import type { FC } from 'hono/jsx';
-import { formatClock, formatTime } from './format.ts';
-import type { PageContext } from './layout.tsx';
-import { CHART_MINUTES, type ServiceSeries, type TrafficStats } from './traffic-stats.ts';
+import { formatClock, formatTime } from '../../shell/format.ts';
+import type { PageContext } from '../../shell/layout.tsx';
+import type { TrafficKey } from './messages.ts';
+import { CHART_MINUTES, type ServiceSeries, type TrafficStats } from './stats.ts';
 
 const W = 480;
 const H = 150;
@@ -19,7 +20,7 @@ function niceMax(n: number): number {
   return 10 * p;
 }
 
-const ServiceChart: FC<{ series: ServiceSeries; stats: TrafficStats; page: PageContext; index: number }> = ({ series, stats, page, index }) => {
+const ServiceChart: FC<{ series: ServiceSeries; stats: TrafficStats; page: PageContext<TrafficKey>; index: number }> = ({ series, stats, page, index }) => {
   const { t, lang } = page;
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
@@ -81,7 +82,7 @@ const ServiceChart: FC<{ series: ServiceSeries; stats: TrafficStats; page: PageC
   );
 };
 
-export const TrafficCharts: FC<{ stats: TrafficStats; page: PageContext }> = ({ stats, page }) => {
+export const TrafficCharts: FC<{ stats: TrafficStats; page: PageContext<TrafficKey> }> = ({ stats, page }) => {
   const { t, lang } = page;
   return (
     <section aria-labelledby="chart-heading">
