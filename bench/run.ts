@@ -1,287 +1,217 @@
-// `npm run bench` (`koppel bench`): what the gateway costs. Starts a demo-like federation on free
-// ports in a temporary directory (this process serves registry, managers, inway and outway; autocannon
-// fires from a worker thread), then measures, back to back after a warm-up:
-//   direct    — the sample person registry itself,
-//   through   — the same request through outway → inway (friendly address form),
-//   txlog     — through, with many concurrent connections: the transaction logs must keep up, their
-//               group commit sharing one fsync among many records (DESIGN.md "Transaction log").
-// Prints a table and writes bench/results/latest.json.
+// `npm run bench`: what a Koppel deployment costs next to the reference chains, measured in one run on
+// 127.0.0.1. Drives everything as a user would — `node bin/koppel.js …` processes and config files — and
+// imports nothing from the gateway. Options: `npm run bench -- --help`; how to reproduce: README.md, "Development".
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Result } from 'autocannon';
-import type { DemoFederation } from '../config/demo/federation.ts';
-import { BASE_PORT_ORDER, demoPorts, findFreePort, findFreePortBlock } from '../config/demo/ports.ts';
-import type { LogLevel } from '../gateway/runtime/index.ts';
-import type { TxLogStats } from '../gateway/txlog/index.ts';
-import { defineCommand, UsageError } from '../cli/command.ts';
-import { ExitCode, type CliIo } from '../cli/io.ts';
+import { delimiter, join, resolve } from 'node:path';
+import { CHAINS, createBenchPki, type BenchPki, type ChainContext, type ChainProcess } from './chains/index.ts';
+import { measure, type Measurement } from './measure.ts';
+import { freePorts, httpGet, waitForPorts } from './net.ts';
+import { parseOptions, USAGE, UsageError, type BenchOptions } from './options.ts';
+import { clockTicksPerSecond } from './proc-cpu.ts';
+import { ProcessFailure, Supervisor, tail } from './processes.ts';
+import { renderText, writeReport, type BenchReport, type ChainOutcome } from './report.ts';
 
-const HOST = '127.0.0.1';
-const DEFAULT_OUT = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
+const REPO_ROOT = resolve(import.meta.dirname, '..');
+const BACKEND_PATH = '/api/people/1';
 
-export interface BenchSettings {
-  durationSeconds: number;
-  warmupSeconds: number;
-  connections: number;
-  /** Connections of the transaction-log run. */
-  txlogConnections: number;
-  logLevel: LogLevel;
-  /** Parent of the temporary data directory (its disk is the one the transaction logs fsync to). */
-  tmpRoot: string;
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, tool), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
-export interface RunSummary {
-  name: string;
-  description: string;
-  connections: number;
-  durationSeconds: number;
-  requests: number;
-  requestsPerSecond: number;
-  latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
-  bytesPerSecond: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
+function version(command: string, args: string[], pattern: RegExp): string | null {
+  // nginx -v and wrk -v answer on stderr, wrk with exit status 1.
+  const res = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return pattern.exec(`${res.stdout ?? ''}${res.stderr ?? ''}`)?.[1] ?? null;
 }
 
-export interface TxLogSummary {
-  /** Entries committed during the run (a request writes a record and a completion on each side). */
-  entries: number;
-  /** Commits (one fsync each) during the run. */
-  commits: number;
-  entriesPerCommit: number;
-  failedCommits: number;
-  /** Writes still waiting when the run ended (0 when the log kept up). */
-  pendingAtEnd: number;
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+function printFailure(chainTitle: string, err: unknown, processes: readonly ChainProcess[]): void {
+  console.error(`\n  ${chainTitle} FAILED: ${(err as Error).message}`);
+  const logs = new Set(processes.map((p) => p.started.logPath));
+  if (err instanceof ProcessFailure) logs.add(err.logPath);
+  for (const log of logs) {
+    const text = tail(log);
+    if (text !== '') console.error(`  --- last lines of ${log}\n${text.replace(/^/gm, '  | ')}`);
+  }
 }
 
-export interface BenchResult {
-  startedAt: string;
-  environment: { node: string; platform: string; cpu: string; cores: number; loadAverage1m: number };
-  settings: BenchSettings;
-  runs: RunSummary[];
-  /** Requests/s through outway → inway divided by requests/s direct. */
-  throughputRatio: number;
-  /** p50 latency added by outway → inway, ms. */
-  addedLatencyP50Ms: number;
-  txlog: { run: string; consumer: TxLogSummary; provider: TxLogSummary };
-}
+async function main(options: BenchOptions): Promise<number> {
+  if (!onPath('wrk')) {
+    console.error('npm run bench: wrk is not installed, nothing can be measured (apt-get install -y wrk nginx)');
+    return 1;
+  }
+  const cpuCount = cpus().length;
+  const pin = options.pin && cpuCount >= 2 && onPath('taskset');
+  const serverCpus = pin ? '0' : undefined;
+  const loadCpus = pin ? '1' : undefined;
+  const startedAt = new Date().toISOString();
+  const loadAtStart = round2(loadavg()[0] ?? 0);
+  const dir = await mkdtemp(join(tmpdir(), 'koppel-bench-'));
+  const logDir = join(dir, 'logs');
+  await mkdir(logDir);
+  const supervisor = new Supervisor(logDir);
 
-function summarise(name: string, description: string, r: Result): RunSummary {
-  return {
-    name,
-    description,
-    connections: r.connections,
-    durationSeconds: r.duration,
-    requests: r.requests.total,
-    requestsPerSecond: Math.round(r.requests.average),
-    latencyMs: { mean: r.latency.mean, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
-    bytesPerSecond: Math.round(r.throughput.average),
-    errors: r.errors,
-    timeouts: r.timeouts,
-    non2xx: r.non2xx,
+  const cleanUp = async (): Promise<void> => {
+    await supervisor.stopAll();
+    if (options.keep) console.log(`Kept ${dir} (configs, data, logs in logs/)`);
+    else await rm(dir, { recursive: true, force: true });
   };
-}
-
-function txlogDelta(before: TxLogStats, after: TxLogStats): TxLogSummary {
-  const entries = after.entries - before.entries;
-  const commits = after.commits - before.commits;
-  return {
-    entries,
-    commits,
-    entriesPerCommit: commits === 0 ? 0 : Math.round((entries / commits) * 10) / 10,
-    failedCommits: after.failedCommits - before.failedCommits,
-    pendingAtEnd: after.pending,
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\nnpm run bench: ${signal}, stopping every process it started`);
+    void cleanUp().finally(() => process.exit(130));
   };
-}
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', () => supervisor.killAllNow());
 
-async function fire(
-  url: string,
-  connections: number,
-  durationSeconds: number,
-  headers: Record<string, string> = {},
-): Promise<Result> {
-  const { default: autocannon } = await import('autocannon');
-  // One worker thread generates the load, so it does not compete with the servers' event loop.
-  return autocannon({ url, connections, duration: durationSeconds, headers, workers: 1, timeout: 10 });
-}
-
-function table(result: BenchResult): string {
-  const rows = result.runs.map((r) => [
-    r.name,
-    String(r.connections),
-    String(r.requestsPerSecond),
-    r.latencyMs.p50.toFixed(1),
-    r.latencyMs.p99.toFixed(1),
-    String(r.errors + r.timeouts),
-    String(r.non2xx),
-  ]);
-  const head = ['run', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  const t = result.txlog;
-  return [
-    '',
-    line(head),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
-    '',
-    `through / direct: ${(result.throughputRatio * 100).toFixed(1)} % of the direct throughput, +${result.addedLatencyP50Ms.toFixed(1)} ms at p50`,
-    `txlog group commit (${t.run}): consumer ${t.consumer.entries} entries in ${t.consumer.commits} commits (${t.consumer.entriesPerCommit}/commit), ` +
-      `provider ${t.provider.entries} in ${t.provider.commits} (${t.provider.entriesPerCommit}/commit); pending at end ${t.consumer.pendingAtEnd + t.provider.pendingAtEnd}, failed commits ${t.consumer.failedCommits + t.provider.failedCommits}`,
-    `${result.environment.cpu} × ${result.environment.cores}, Node ${result.environment.node}, load average ${result.environment.loadAverage1m} at the start`,
-    '',
-  ].join('\n');
-}
-
-/** Runs the benchmark; `progress` gets a line per phase. */
-export async function runBench(settings: BenchSettings, progress: (line: string) => void): Promise<BenchResult> {
-  // Before anything runs: other work on the machine skews every number, so the result says how busy it was.
-  const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
-  const dataDir = await mkdtemp(join(settings.tmpRoot, 'koppel-bench-'));
-  const base = await findFreePortBlock(HOST, BASE_PORT_ORDER.length);
-  let outwayPort = await findFreePort(HOST);
-  while (outwayPort >= base && outwayPort < base + BASE_PORT_ORDER.length) outwayPort = await findFreePort(HOST);
-  let federation: DemoFederation | undefined;
+  const outcomes: ChainOutcome[] = [];
+  const measurements: Measurement[] = [];
   try {
-    progress('starting the federation');
-    // Loaded here: `koppel bench --help` should not load every component.
-    const { startDemoFederation } = await import('../config/demo/federation.ts');
-    federation = await startDemoFederation({
-      dataDir,
-      host: HOST,
-      ports: demoPorts({ basePort: base, outwayPort }),
-      logLevel: settings.logLevel,
-    });
-    const info = federation.info;
-    const direct = `${info.registryUrl}/personen/${info.examples.bsn}`;
-    const through = info.examples.friendlyUrl;
-    const d = settings.durationSeconds;
-    const c = settings.connections;
-
-    const runs: RunSummary[] = [];
-    progress(`warm-up direct (${settings.warmupSeconds} s)`);
-    await fire(direct, c, settings.warmupSeconds);
-    progress(`direct: ${direct} (${d} s, ${c} connections)`);
-    runs.push(summarise('direct', 'GET /personen/{bsn} on the sample registry', await fire(direct, c, d)));
-
-    progress(`warm-up through (${settings.warmupSeconds} s)`);
-    await fire(through, c, settings.warmupSeconds);
-    progress(`through: ${through} (${d} s, ${c} connections)`);
-    runs.push(summarise('through', 'the same request via outway → inway', await fire(through, c, d)));
-
-    const n = settings.txlogConnections;
-    const consumerLog = federation.peers.consumer.txlog;
-    const providerLog = federation.peers.provider.txlog;
-    const before = { consumer: consumerLog.stats(), provider: providerLog.stats() };
-    progress(`txlog: through with ${n} connections (${d} s)`);
-    const heavy = summarise(
-      `through-${n}`,
-      `via outway → inway with ${n} concurrent connections and purpose headers`,
-      await fire(through, n, d, {
-        'x-nlx-request-data-subject': `bsn=${info.examples.bsn}`,
-        'x-nlx-request-process-id': 'bench',
-      }),
+    const [backendPort] = (await freePorts(1)) as [number];
+    const backendUrl = `http://127.0.0.1:${backendPort}${BACKEND_PATH}`;
+    const backendStarted = supervisor.start(
+      'backend',
+      process.execPath,
+      ['--import', 'tsx', join(REPO_ROOT, 'bench', 'reference', 'backend.ts')],
+      {
+        cwd: REPO_ROOT,
+        cpus: serverCpus,
+        env: { PORT: String(backendPort) },
+      },
     );
-    runs.push(heavy);
-    const after = { consumer: consumerLog.stats(), provider: providerLog.stats() };
+    const backend: ChainProcess = { name: 'backend', started: backendStarted };
+    await waitForPorts(backendStarted, [backendPort], 30_000);
+    const expected = await httpGet(backendUrl);
+    if (expected.status !== 200) throw new Error(`the backend answered ${expected.status}`);
 
-    const [directRun, throughRun] = runs;
-    return {
-      startedAt: new Date().toISOString(),
+    let pki: Promise<BenchPki> | undefined;
+    const ctx: ChainContext = {
+      dir,
+      repoRoot: REPO_ROOT,
+      supervisor,
+      serverCpus,
+      backend: { port: backendPort, url: backendUrl, path: BACKEND_PATH },
+      pki: () => (pki ??= createBenchPki(supervisor, REPO_ROOT, dir)),
+      koppelConfig: options.koppelConfig,
+      progress: (line) => console.log(`    ${line}`),
+    };
+    console.log(
+      `npm run bench: ${options.chains.join(', ')} at ${options.connections.join(', ')} connections, ` +
+        `${options.durationSeconds} s each after ${options.warmupSeconds} s warm-up; ` +
+        (pin ? 'servers on CPU 0, wrk on CPU 1' : 'unpinned') +
+        `; logs in ${logDir}`,
+    );
+
+    for (const chain of CHAINS.filter((c) => options.chains.includes(c.id))) {
+      if (interrupted) break;
+      const missing = chain.tools.filter((t) => !onPath(t));
+      if (missing.length > 0) {
+        const reason = `${missing.join(', ')} not installed (apt-get install -y ${missing.join(' ')})`;
+        console.log(`  ${chain.id}: skipped, ${reason}`);
+        outcomes.push({ chain: chain.id, title: chain.title, status: 'skipped', reason });
+        continue;
+      }
+      console.log(`  ${chain.id}: ${chain.title}`);
+      const processes: ChainProcess[] = [];
+      try {
+        const url = await chain.start(ctx, processes);
+        const got = await httpGet(url);
+        if (got.status !== 200 || !got.body.equals(expected.body)) {
+          throw new Error(`GET ${url} answered ${got.status} with a body different from the backend's`);
+        }
+        for (const connections of options.connections) {
+          if (interrupted) break;
+          const m = await measure(supervisor, {
+            chain: chain.id,
+            title: chain.title,
+            url,
+            processes,
+            backend,
+            connections,
+            durationSeconds: options.durationSeconds,
+            warmupSeconds: options.warmupSeconds,
+            loadCpus,
+            serverCpu: pin ? 0 : undefined,
+            clockTicksPerSecond: clockTicksPerSecond(),
+          });
+          measurements.push(m);
+          console.log(
+            `    ${connections} connections: ${m.requestsPerSecond ?? '—'} req/s, p50 ${m.p50Ms ?? '—'} ms, ` +
+              `CPU ${m.chainCpuUsPerRequest ?? '—'} µs/req` +
+              (m.failure === undefined ? '' : `  FAILED: ${m.failure}`),
+          );
+          if (m.failure !== undefined) printFailure(chain.title, new Error(m.failure), processes);
+        }
+        outcomes.push({ chain: chain.id, title: chain.title, status: 'measured' });
+      } catch (err) {
+        if (interrupted) break;
+        printFailure(chain.title, err, processes);
+        outcomes.push({ chain: chain.id, title: chain.title, status: 'failed', reason: (err as Error).message });
+      } finally {
+        for (const p of [...processes].reverse()) await supervisor.stop(p.started);
+      }
+    }
+    if (interrupted) return 130;
+
+    const report: BenchReport = {
+      startedAt,
+      finishedAt: new Date().toISOString(),
       environment: {
         node: process.version,
-        platform: `${process.platform}-${process.arch}`,
-        cpu: cpus()[0]?.model ?? 'unknown',
-        cores: cpus().length,
-        loadAverage1m: loadAtStart,
+        cpu: cpus()[0]?.model.trim() ?? 'unknown',
+        cpus: cpuCount,
+        nginx: onPath('nginx') ? version('nginx', ['-v'], /nginx\/(\S+)/) : null,
+        wrk: version('wrk', ['-v'], /wrk (\S+)/),
+        pinned: pin ? 'servers pinned to CPU 0, wrk to CPU 1' : 'unpinned',
+        loadAverage1m: { start: loadAtStart, end: round2(loadavg()[0] ?? 0) },
       },
-      settings,
-      runs,
-      throughputRatio:
-        directRun === undefined || throughRun === undefined || directRun.requestsPerSecond === 0
-          ? 0
-          : Math.round((throughRun.requestsPerSecond / directRun.requestsPerSecond) * 1000) / 1000,
-      addedLatencyP50Ms: (throughRun?.latencyMs.p50 ?? 0) - (directRun?.latencyMs.p50 ?? 0),
-      txlog: {
-        run: heavy.name,
-        consumer: txlogDelta(before.consumer, after.consumer),
-        provider: txlogDelta(before.provider, after.provider),
+      settings: {
+        durationSeconds: options.durationSeconds,
+        warmupSeconds: options.warmupSeconds,
+        connections: options.connections,
+        chains: options.chains,
+        koppelConfig: options.koppelConfig,
       },
+      chains: outcomes,
+      measurements,
     };
+    console.log(`\n${renderText(report)}`);
+    const paths = await writeReport(report, options.outDir);
+    console.log(
+      `Results: ${paths.json}\n         ${paths.md}\n         (and latest.json, latest.md in ${options.outDir})`,
+    );
+    const failed = outcomes.some((o) => o.status === 'failed') || measurements.some((m) => m.failure !== undefined);
+    if (failed) console.error('npm run bench: some chains or measurements FAILED (see above)');
+    return failed ? 1 : 0;
   } finally {
-    await federation?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    if (!interrupted) await cleanUp();
   }
 }
 
-function positive(value: string | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what} must be a whole number of at least 1`);
-  return n;
+let options: BenchOptions;
+try {
+  options = parseOptions(process.argv.slice(2), REPO_ROOT);
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  console.error(`npm run bench: ${err.message}\n\n${USAGE}`);
+  process.exit(2);
 }
-
-async function benchCommand(values: Record<string, string | undefined>, io: CliIo): Promise<number> {
-  const level = values['log-level'] ?? 'info';
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
-    throw new UsageError('--log-level must be a pino level (info, warn, silent, …)');
-  }
-  const settings: BenchSettings = {
-    durationSeconds: positive(values.duration, 10, '--duration'),
-    warmupSeconds: positive(values.warmup, 3, '--warmup'),
-    connections: positive(values.connections, 32, '--connections'),
-    txlogConnections: positive(values['txlog-connections'], 256, '--txlog-connections'),
-    logLevel: level as LogLevel,
-    tmpRoot: resolve(io.cwd, values['tmp-dir'] ?? tmpdir()),
-  };
-  const out = resolve(io.cwd, values.out ?? DEFAULT_OUT);
-  const result = await runBench(settings, (line) => io.stdout.write(`  ${line}\n`));
-  io.stdout.write(table(result));
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
-  io.stdout.write(`Results: ${out}\n`);
-  const failed = result.runs.some((r) => r.errors + r.timeouts + r.non2xx > 0);
-  if (failed) io.stderr.write('koppel bench: some requests failed (see the errors and non-2xx columns)\n');
-  return failed ? ExitCode.failure : ExitCode.ok;
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
 }
-
-export const bench = defineCommand({
-  description:
-    'Benchmark the data path: the sample person registry direct, then the same request through outway → inway, then many concurrent connections to see the transaction-log group commit keep up. Writes bench/results/latest.json.',
-  options: {
-    duration: { type: 'string', valueName: 'SECONDS', description: 'length of each measured run (default 10)' },
-    warmup: { type: 'string', valueName: 'SECONDS', description: 'warm-up before each measured run (default 3)' },
-    connections: {
-      type: 'string',
-      valueName: 'N',
-      description: 'concurrent connections of the direct and through runs (default 32)',
-    },
-    'txlog-connections': {
-      type: 'string',
-      valueName: 'N',
-      description: 'concurrent connections of the txlog run (default 256)',
-    },
-    'log-level': {
-      type: 'string',
-      valueName: 'LEVEL',
-      description: 'component log level, logs go to a temp dir (default info, as in production)',
-    },
-    'tmp-dir': {
-      type: 'string',
-      valueName: 'DIR',
-      description:
-        'where the temporary federation keeps its databases; its disk is what the txlog fsyncs to (default the OS temp dir)',
-    },
-    out: {
-      type: 'string',
-      valueName: 'FILE',
-      description: 'where the JSON results go (default bench/results/latest.json)',
-    },
-  },
-  examples: ['npm run bench', 'npm run bench -- --duration 5 --connections 64'],
-  run: ({ values, io }) => benchCommand(values, io),
-});
+process.exitCode = await main(options);

@@ -1,0 +1,13 @@
+// The chains one `npm run bench` measures, in the order it measures them.
+import type { Chain } from './chain.ts';
+import { direct } from './direct.ts';
+import { koppel } from './koppel.ts';
+import { nginx } from './nginx.ts';
+import { node } from './node.ts';
+
+export const CHAINS: readonly Chain[] = [direct, nginx, node, koppel];
+
+export { CHAIN_IDS } from './chain.ts';
+export type { Chain, ChainContext, ChainId, ChainProcess } from './chain.ts';
+export { createBenchPki } from './pki.ts';
+export type { BenchPki } from './pki.ts';
