@@ -5,25 +5,16 @@
 // pooled keep-alive Agent, so a warm outway does no handshake per request.
 import { readFile } from 'node:fs/promises';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
-import { Hono } from 'hono';
 import type { Agent } from 'undici';
 import type { KoppelConfig } from '../../config/index.ts';
 import { createUuidV7Generator, peerFromCertificate, publicKeyThumbprint } from '../protocol/index.ts';
-import {
-  createPeerAgent,
-  installErrorBoundary,
-  requestLogger,
-  startHttpServer,
-  type Logger,
-  type Metrics,
-  type PeerTlsMaterial,
-  type RunningServer,
-} from '../runtime/index.ts';
+import { createPeerAgent, startHttpServer, type Logger, type Metrics, type PeerTlsMaterial, type RunningServer } from '../runtime/index.ts';
+import { createHop, type Hop } from '../hop/index.ts';
 import type { ManagerStore } from '../store/index.ts';
 import type { TxLog } from '../txlog/index.ts';
 import { refuseConnect } from './connect-method.ts';
 import { createGrantResolver, type GrantResolver } from './grant-resolver.ts';
-import { createProxyHandler } from './proxy-handler.ts';
+import { addressStep, grantStep, outwayLocals, targetStep, tokenStep, type OutwayLocals } from './steps.ts';
 import { createTokenCache, type TokenCache } from './token-cache.ts';
 import { createTokenClient } from './token-client.ts';
 
@@ -83,8 +74,8 @@ export interface CreateOutwayOptions {
 }
 
 export interface Outway {
-  /** The hono app (routes and error boundary); serve it only through {@link Outway.listen}. */
-  readonly app: Hono;
+  /** The hop (its Node request listener serves every path). */
+  readonly hop: Hop;
   /** Base URL of the listener (`http://127.0.0.1:8080`); throws before `listen()`. */
   readonly url: string;
   readonly peerId: string;
@@ -130,28 +121,32 @@ export function createOutway(options: CreateOutwayOptions): Outway {
   });
 
   const scheme: 'http' | 'https' = config.outway.tls === undefined ? 'http' : 'https';
-  const app = new Hono();
-  installErrorBoundary(app, { logger, domain: 'ERROR_DOMAIN_OUTWAY' });
-  // Paths name services and may carry personal data (a BSN in a registry path): log the route only.
-  app.use(requestLogger({ logger, path: 'route' }));
-  if (options.metrics !== undefined) app.use(options.metrics.middleware);
-  app.all(
-    '*',
-    createProxyHandler({
-      logger,
-      store,
-      txlog,
-      clock,
-      grants,
-      tokens,
-      agent,
-      newTransactionId: createUuidV7Generator({ now: clock }),
-      scheme: () => scheme,
-      headersTimeoutMs: config.timeouts.headersMs,
-      bodyTimeoutMs: config.timeouts.bodyIdleMs,
-      maxReplayBodyBytes: tuning.maxReplayBodyBytes,
-    }),
-  );
+  const hop = createHop<OutwayLocals>({
+    name: 'outway',
+    upstreamName: 'inway',
+    domain: 'ERROR_DOMAIN_OUTWAY',
+    direction: 'DIRECTION_OUTGOING',
+    logger,
+    txlog,
+    clock,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    locals: outwayLocals,
+    steps: [
+      addressStep(),
+      grantStep({ grants, store, logger, scheme }),
+      tokenStep(tokens, grants),
+      targetStep({
+        agent,
+        tokens,
+        grants,
+        logger,
+        newTransactionId: createUuidV7Generator({ now: clock }),
+        headersTimeoutMs: config.timeouts.headersMs,
+        bodyTimeoutMs: config.timeouts.bodyIdleMs,
+        maxReplayBodyBytes: tuning.maxReplayBodyBytes,
+      }),
+    ],
+  });
 
   let server: RunningServer | undefined;
   let starting: Promise<RunningServer> | undefined;
@@ -169,7 +164,7 @@ export function createOutway(options: CreateOutwayOptions): Outway {
     await grants.start();
     const httpsOptions = await appTls();
     const running = await startHttpServer({
-      app,
+      handler: hop.handle,
       listen: config.outway.listen,
       ...(httpsOptions === undefined ? {} : { tls: httpsOptions }),
       name: 'outway',
@@ -181,7 +176,7 @@ export function createOutway(options: CreateOutwayOptions): Outway {
   }
 
   return {
-    app,
+    hop,
     peerId,
     get url(): string {
       if (server === undefined) throw new Error('the outway is not listening');
@@ -196,6 +191,7 @@ export function createOutway(options: CreateOutwayOptions): Outway {
       closing ??= (async () => {
         await starting?.catch(() => undefined);
         await server?.close();
+        hop.close();
         await grants.close();
         await agent.close();
       })();

@@ -50,25 +50,4 @@ export { onShutdown } from './shutdown.ts';
 export type { ReadinessCheck, HealthOptions } from './health.ts';
 export { healthRoutes } from './health.ts';
 
-// --- proxy-headers.ts ---
-export type { ProxyHeaders, ProxyHeaderInput, ForwardedFor, ProxyHeaderOptions, UpstreamHeaderOptions } from './proxy-headers.ts';
-export { requestHeadersForUpstream, responseHeadersForDownstream, toFetchHeaders } from './proxy-headers.ts';
 
-// --- proxy-forward.ts ---
-export type {
-  ForwardErrorCodes,
-  ForwardTimeouts,
-  ForwardOptions,
-  ForwardedResponse,
-  DownstreamResponseOptions,
-  UpstreamAgentOptions,
-} from './proxy-forward.ts';
-export {
-  UpstreamFailure,
-  upstreamFailure,
-  requestBodyOf,
-  forward,
-  pullStream,
-  responseFromUpstream,
-  createUpstreamAgent,
-} from './proxy-forward.ts';

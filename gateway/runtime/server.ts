@@ -33,7 +33,10 @@ export interface ServerTimeouts {
 
 /** Options of {@link startHttpServer}. */
 export interface StartHttpServerOptions {
-  app: FetchApp;
+  /** A hono app (APIs, console), served through @hono/node-server … */
+  app?: FetchApp;
+  /** … or a Node request listener (the data-plane hop: no web Request/Response per call). */
+  handler?: http.RequestListener;
   /** Address to bind; port 0 picks a free port. */
   listen: { host: string; port: number };
   /** Node `https` server options (see `createServerTlsOptions`); plain HTTP without it. */
@@ -98,16 +101,26 @@ export async function startHttpServer(options: StartHttpServerOptions): Promise<
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,
   };
 
-  const fetch = options.app.fetch as Parameters<typeof createAdaptorServer>[0]['fetch'];
-  const server = (
-    options.tls === undefined
-      ? createAdaptorServer({ fetch, createServer: http.createServer, serverOptions: httpOptions })
-      : createAdaptorServer({
-          fetch,
-          createServer: https.createServer,
-          serverOptions: { ...options.tls, ...httpOptions },
-        })
-  ) as http.Server | https.Server;
+  let server: http.Server | https.Server;
+  if (options.handler !== undefined) {
+    server =
+      options.tls === undefined
+        ? http.createServer(httpOptions, options.handler)
+        : https.createServer({ ...options.tls, ...httpOptions }, options.handler);
+  } else if (options.app !== undefined) {
+    const fetch = options.app.fetch as Parameters<typeof createAdaptorServer>[0]['fetch'];
+    server = (
+      options.tls === undefined
+        ? createAdaptorServer({ fetch, createServer: http.createServer, serverOptions: httpOptions })
+        : createAdaptorServer({
+            fetch,
+            createServer: https.createServer,
+            serverOptions: { ...options.tls, ...httpOptions },
+          })
+    ) as http.Server | https.Server;
+  } else {
+    throw new TypeError('startHttpServer needs an app or a handler');
+  }
   // Set again as properties: not every Node 20 minor reads all of them from the constructor options.
   server.headersTimeout = timeouts.headersTimeoutMs;
   server.requestTimeout = timeouts.requestTimeoutMs;
@@ -148,7 +161,7 @@ export async function startHttpServer(options: StartHttpServerOptions): Promise<
     });
   }
 
-  // Prepended so it runs before hono's listener, which may answer synchronously.
+  // Prepended so it runs before the app's listener, which may answer synchronously.
   server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const socket = req.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);

@@ -1,6 +1,6 @@
 // The header rules of a proxy hop (RFC 9110 §7.6.1), shared by outway and inway.
 import { describe, expect, it } from 'vitest';
-import { requestHeadersForUpstream, responseHeadersForDownstream, toFetchHeaders } from '../../gateway/runtime/index.ts';
+import { requestHeadersForUpstream, responseHeadersForDownstream, toFetchHeaders } from '../../gateway/hop/index.ts';
 
 describe('requestHeadersForUpstream', () => {
   it('drops hop-by-hop fields and every field named in Connection (any case, repeated Connection too)', () => {
