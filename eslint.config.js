@@ -25,7 +25,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'gateway/txlog/backends/sqlite/sqlite-writer-thread.js'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'gateway/txlog/chain-core.js', 'gateway/txlog/backends/sqlite/sqlite-writer-thread.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -67,8 +67,8 @@ function describeStartFailure(err: unknown, config: KoppelConfig): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function summary(role: PeerRole, peer: RunningPeer): string {
-  const u = peer.urls;
+function summary(role: PeerRole, peer: RunningPeer, hop?: { urls: { inway?: string; outway?: string }; workers: number }): string {
+  const u = { ...peer.urls, ...hop?.urls };
   const lines = [`koppel ${role}: ${peer.name} (${peer.peerId}) in group ${peer.config.groupId}`];
   if (u.manager !== undefined) {
     lines.push(`  ${peer.directory === undefined ? 'manager' : 'directory'}  ${u.manager}  (FSC Manager API, mTLS)`);
@@ -81,6 +81,7 @@ function summary(role: PeerRole, peer: RunningPeer): string {
   if (u.inway !== undefined)
     lines.push(`  inway      ${u.inway}  (public address ${peer.config.inway.publicAddress ?? '-'})`);
   if (u.outway !== undefined) lines.push(`  outway     ${u.outway}`);
+  if (hop !== undefined) lines.push(`  ${hop.workers} hop worker processes share the inway/outway listeners`);
   lines.push('Stop with Ctrl-C (SIGINT) or SIGTERM.', '');
   return lines.join('\n');
 }
@@ -104,22 +105,60 @@ export async function runRole(role: PeerRole, configPath: string, io: CliIo): Pr
   }
 
   // Loaded only now: a configuration error is reported without loading every component first.
-  const { startPeer } = await import('../peer/index.ts');
+  const { hopWorkers, isHopWorker, startClusteredPeer, startHopWorker, startPeer } = await import('../peer/index.ts');
   // JSON log lines on stdout (for the log collector); the human summary goes to stderr.
   const logger: Logger = createLogger({ level: config.log.level, name: role });
+
+  if (isHopWorker()) {
+    // A hop worker of a clustered peer: the primary stops it with SIGTERM (Ctrl-C's SIGINT reaches the
+    // whole process group; the primary decides), and it leaves when the primary is gone.
+    process.on('SIGINT', () => undefined);
+    let hop: RunningPeer;
+    try {
+      hop = await startHopWorker({ config, logger });
+    } catch (err) {
+      logger.error({ err }, 'hop worker start failed');
+      logger.flush();
+      return ExitCode.failure;
+    }
+    return new Promise<number>((done) => {
+      const handle = onShutdown(['SIGTERM'], hop.closers, {
+        logger,
+        exit: (code) => {
+          done(code);
+          // The IPC channel keeps a worker alive: let go of it, and leave even if something else lingers.
+          if (process.connected) process.disconnect();
+          setTimeout(() => process.exit(code), 2_000).unref();
+        },
+      });
+      process.once('disconnect', () => void handle.shutdown('primary gone'));
+    });
+  }
+
+  const workers = hopWorkers(config, components);
   let peer: RunningPeer;
+  let closers: RunningPeer['closers'];
+  let hop: { urls: { inway?: string; outway?: string }; workers: number } | undefined;
   try {
-    peer = await startPeer({ config, components, logger });
+    if (Math.max(workers.inway, workers.outway) > 1) {
+      const clustered = await startClusteredPeer({ config, components, logger, workers });
+      peer = clustered.peer;
+      hop = clustered;
+      closers = [{ name: 'hop workers, then the control plane', close: () => clustered.close() }];
+    } else {
+      peer = await startPeer({ config, components, logger });
+      closers = peer.closers;
+    }
   } catch (err) {
     logger.error({ err }, 'start failed');
     logger.flush();
     io.stderr.write(`koppel ${role}: could not start: ${describeStartFailure(err, config)}\n`);
     return ExitCode.failure;
   }
-  io.stderr.write(summary(role, peer));
+  io.stderr.write(summary(role, peer, hop));
 
   return new Promise<number>((done) => {
-    onShutdown(['SIGINT', 'SIGTERM'], peer.closers, {
+    onShutdown(['SIGINT', 'SIGTERM'], closers, {
       logger,
       exit: (code) => {
         // 128 + n: a second signal during the shutdown; leave at once.

@@ -206,6 +206,15 @@ const inwaySchema = z
       .describe(
         'Services this inway offers, each `{name, endpointUrl, protocol}`. More can be added through the admin API.',
       ),
+    workers: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe(
+        'Inway processes sharing the listener (`koppel peer|inway`), for a machine with cores to spare: the workers relay their log records to one writer, so the log stays one chain with one group commit. Measured on 2 cores with the load generator beside it, 2 workers were slower than 1 (docs/performance.md).',
+      ),
   })
   .prefault({})
   .describe("The provider's reverse proxy: mTLS in from outways, plain HTTP(S) to the service.");
@@ -223,6 +232,15 @@ const outwaySchema = z
       })
       .optional()
       .describe('Serve HTTPS instead of plain HTTP to applications. Omitted: plain HTTP.'),
+    workers: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe(
+        'Outway processes sharing the listener (`koppel peer|outway`), for a machine with cores to spare: the workers relay their log records to one writer, so the log stays one chain with one group commit. Measured on 2 cores with the load generator beside it, 2 workers were slower than 1 (docs/performance.md).',
+      ),
   })
   .prefault({})
   .describe("The consumer's forward proxy: HTTP in from applications, mTLS out to inways.");

@@ -4,3 +4,5 @@ export { startPeer } from './start-peer.ts';
 export type { PeerComponents, PeerUrls, RunningPeer, StartPeerOptions } from './start-peer.ts';
 export { backendOptionsFrom } from './backends.ts';
 export type { BackendLocation, BackendOptions, BackendOptionsContext } from './backends.ts';
+export { hopWorkers, isHopWorker, startClusteredPeer, startHopWorker } from './workers.ts';
+export type { ClusteredPeer } from './workers.ts';

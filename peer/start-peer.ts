@@ -35,6 +35,11 @@ export interface StartPeerOptions {
   clock?: () => number;
   /** Manager outbox timing (the demo shortens it so a retry is not a long wait). */
   outbox?: Partial<OutboxSettings>;
+  /**
+   * Where the hop components write their records instead of this process's own log: a hop worker's
+   * relay to the primary's log (workers.ts). Its own log is then opened for reading only.
+   */
+  hopTxlog?: Pick<TxLog, 'write' | 'writeCompletion'>;
   /** Directory inway-health probing (directory mode only). */
   directoryHealth?: Partial<DirectoryHealthSettings>;
 }
@@ -72,6 +77,7 @@ async function openStore(store: BackendLocation, peerId: string, clock: () => nu
 
 async function openTxLog(
   config: KoppelConfig,
+  readOnly: boolean,
   location: BackendLocation,
   tls: PeerTlsMaterial,
   peerId: string,
@@ -90,7 +96,8 @@ async function openTxLog(
     signer,
     clock,
     logger: logger.child({ component: 'txlog' }),
-    headIntervalMs: config.txlog.headSignIntervalMs,
+    // A hop worker's log is read only (its writes go to the primary's): it signs no heads.
+    headIntervalMs: readOnly ? 0 : config.txlog.headSignIntervalMs,
     ...(config.txlog.retentionDays === undefined ? {} : { retentionDays: config.txlog.retentionDays }),
   });
 }
@@ -139,7 +146,8 @@ export async function startPeer(options: StartPeerOptions): Promise<RunningPeer>
     store = await openStore(backends.store, peerId, clock, logger);
     const openedStore = store;
     stack.push({ name: 'store', close: () => openedStore.close() });
-    txlog = await openTxLog(config, backends.txlog, tls, peerId, clock, logger);
+    txlog = await openTxLog(config, options.hopTxlog !== undefined, backends.txlog, tls, peerId, clock, logger);
+    const hopTxlog = options.hopTxlog ?? txlog;
     const openedTxlog = txlog;
     stack.push({ name: 'transaction log', close: () => openedTxlog.close() });
 
@@ -228,7 +236,7 @@ export async function startPeer(options: StartPeerOptions): Promise<RunningPeer>
       );
     }
     if (components.inway) {
-      const i = createInway({ config, logger, store, txlog, tls, clock, peerId, groupId: config.groupId });
+      const i = createInway({ config, logger, store, txlog: hopTxlog, tls, clock, peerId, groupId: config.groupId });
       inway = i;
       urls.inway = await listening(
         'inway',
@@ -237,7 +245,7 @@ export async function startPeer(options: StartPeerOptions): Promise<RunningPeer>
       );
     }
     if (components.outway) {
-      const o = createOutway({ config, logger, store, txlog, tls, clock });
+      const o = createOutway({ config, logger, store, txlog: hopTxlog, tls, clock });
       outway = o;
       urls.outway = await listening(
         'outway',

@@ -121,8 +121,11 @@ export const koppel: Chain = {
     }
 
     const bin = join(ctx.repoRoot, 'bin', 'koppel.js');
+    // Extra node flags for the Koppel processes only, e.g. BENCH_KOPPEL_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'
+    // (node refuses profiling flags in NODE_OPTIONS).
+    const nodeArgs = (process.env.BENCH_KOPPEL_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
     const run = (name: string, role: string, label: PeerLabel): Started =>
-      ctx.supervisor.start(name, process.execPath, [bin, role, '--config', path(label)], {
+      ctx.supervisor.start(name, process.execPath, [...nodeArgs, bin, role, '--config', path(label)], {
         cwd: ctx.repoRoot,
         cpus: ctx.serverCpus,
       });

@@ -57,7 +57,7 @@ export interface CreateOutwayOptions {
   /** The consumer manager's store: contracts (valid ones authorise traffic) and peers. */
   store: ManagerStore;
   /** This peer's transaction log; a record is written before each request is forwarded. */
-  txlog: TxLog;
+  txlog: Pick<TxLog, 'write' | 'writeCompletion'>;
   /** The outway's certificate, key and the group trust anchor. */
   tls: PeerTlsMaterial;
   /** Milliseconds since the epoch; default Date.now. */

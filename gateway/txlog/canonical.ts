@@ -1,43 +1,11 @@
-// The canonical form of a chain entry and its hash. Both stores, `verify`, and anyone re-checking an
+// The canonical form of a chain entry and its hash (implemented once, in chain-core.js). Both stores, `verify`, and anyone re-checking an
 // export compute the same bytes: JSON with object members sorted by UTF-16 code units and no whitespace
 // (the RFC 8785 form for our value set: strings, safe integers, plain objects). Absent optional fields
 // are left out, never written as null.
-import { createHash } from 'node:crypto';
+import { canonicalJson, hashEntry } from './chain-core.js';
 import type { CompletionEntryBody, EntryBody, RecordEntryBody, StoredEntry } from './types.ts';
 
-/** Canonical JSON of strings, safe integers, booleans, null, arrays and plain objects. */
-export function canonicalJson(value: unknown): string {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return JSON.stringify(value);
-    case 'number':
-      if (!Number.isSafeInteger(value)) throw new TypeError('canonical form holds integers only');
-      return JSON.stringify(value);
-    case 'object': {
-      if (value === null) return 'null';
-      if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
-      const obj = value as Record<string, unknown>;
-      const parts: string[] = [];
-      for (const key of Object.keys(obj).sort()) {
-        const v = obj[key];
-        if (v === undefined) continue;
-        parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
-      }
-      return `{${parts.join(',')}}`;
-    }
-    case 'bigint':
-    case 'function':
-    case 'symbol':
-    case 'undefined':
-      throw new TypeError(`canonical form cannot hold a ${typeof value}`);
-  }
-}
-
-/** Lower-case hex SHA-256 of the canonical JSON of an entry body (docs/transaction-log.md "Hash"). */
-export function hashEntry(body: EntryBody): string {
-  return createHash('sha256').update(canonicalJson(body), 'utf8').digest('hex');
-}
+export { canonicalJson, hashEntry };
 
 /** Like {@link hashEntry}, but undefined for a body that has no canonical form (a tampered value). */
 export function tryHashEntry(body: EntryBody): string | undefined {

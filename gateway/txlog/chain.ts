@@ -1,7 +1,6 @@
 // Linking new entries onto a chain head. Pure: both stores call it inside their commit, with the head
 // they read (SQLite, inside the write transaction) or the head they expect (Redis, checked by the script).
-import { hashEntry } from './canonical.ts';
-import type { CompletionInput, EntryBody, LogRecord, StoredEntry } from './types.ts';
+import type { CompletionInput, EntryBody, LogRecord } from './types.ts';
 
 /** A write waiting for its commit: the validated content and the time it was accepted. */
 export type PendingEntry =
@@ -13,24 +12,7 @@ export interface ChainHead {
   hash: string;
 }
 
-/** Number the entries after `head`, link each to the one before, and hash them. */
-export function linkEntries(peerId: string, head: ChainHead, pending: readonly PendingEntry[]): StoredEntry[] {
-  const out: StoredEntry[] = [];
-  let seq = head.seq;
-  let prev = head.hash;
-  for (const p of pending) {
-    seq++;
-    const chain = { v: 1 as const, peer_id: peerId, seq, prev_hash: prev, at_ms: p.at_ms };
-    const body: EntryBody =
-      p.kind === 'record'
-        ? { ...p.record, ...chain, kind: 'record' }
-        : { ...p.completion, ...chain, kind: 'completion' };
-    const hash = hashEntry(body);
-    out.push({ ...body, hash });
-    prev = hash;
-  }
-  return out;
-}
+export { linkEntries } from './chain-core.js';
 
 /** The FSC record inside a record entry (without the chain fields). */
 export function recordOf(entry: EntryBody & { kind: 'record' }): LogRecord {

@@ -31,8 +31,12 @@ interface Proc {
 
 const running: Proc[] = [];
 
-function koppel(args: readonly string[]): Proc {
-  const child = spawn(process.execPath, ['bin/koppel.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function koppel(args: readonly string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, ['bin/koppel.js', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -204,6 +208,86 @@ describe('koppel directory|peer|manager|outway --config FILE', () => {
       expect(await Promise.all([consumerOutway, consumerManager, provider, directory].map((p) => p.exited))).toEqual([
         0, 0, 0, 0,
       ]);
+    },
+  );
+
+  it(
+    'runs the inway and the outway in two hop worker processes each: every call logged once on both sides, one chain each',
+    { timeout: 180_000 },
+    async () => {
+      const directory = koppel(['directory', '--config', configs.directory]);
+      await started(directory);
+      const provider = koppel(['peer', '--config', configs.provider], { KOPPEL_INWAY_WORKERS: '2' });
+      const consumer = koppel(['peer', '--config', configs.consumer], { KOPPEL_OUTWAY_WORKERS: '2' });
+      await Promise.all([started(provider), started(consumer)]);
+      expect(provider.output()).toContain('2 hop worker processes');
+      expect(consumer.output()).toContain('2 hop worker processes');
+      // The workers are processes of their own, children of the peer process.
+      const { execFileSync } = await import('node:child_process');
+      const children = (pid: number | undefined): number =>
+        execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+      expect(children(provider.child.pid)).toBe(2);
+      expect(children(consumer.child.pid)).toBe(2);
+
+      const consumerCert = await readFile(join(dir, 'pki', 'consumer.pem'), 'utf8');
+      await negotiateContracts({
+        provider: {
+          admin: createAdminClient({ baseUrl: `http://${HOST}:${ports.providerAdmin}`, readToken: () => readFile(tokenPaths.provider, 'utf8') }),
+          peerId: OIN.provider,
+          name: 'provider',
+        },
+        consumer: {
+          admin: createAdminClient({ baseUrl: `http://${HOST}:${ports.consumerAdmin}`, readToken: () => readFile(tokenPaths.consumer, 'utf8') }),
+          peerId: OIN.consumer,
+          name: 'consumer',
+          outwayPublicKeyThumbprint: publicKeyThumbprint(consumerCert),
+        },
+        directoryName: 'directory',
+        service: { name: SERVICE, endpointUrl: registry.url },
+        progress: () => undefined,
+      });
+      const url = `http://${HOST}:${ports.outway}/${OIN.provider}/${SERVICE}/personen/999990196`;
+      await expect
+        .poll(async () => {
+          const res = await request(url);
+          await res.body.text();
+          return res.statusCode;
+        }, { timeout: 30_000, interval: 200 })
+        .toBe(200);
+
+      // Forty calls on ten new connections each round: the listener hands connections to both workers.
+      const started_s = Math.floor(Date.now() / 1000);
+      const ids: string[] = [];
+      for (let round = 0; round < 4; round++) {
+        const answers = await Promise.all(
+          Array.from({ length: 10 }, async () => {
+            const res = await request(url, { reset: true });
+            await res.body.text();
+            return { status: res.statusCode, id: String(res.headers['fsc-transaction-id']) };
+          }),
+        );
+        for (const a of answers) {
+          expect(a.status).toBe(200);
+          ids.push(a.id);
+        }
+      }
+      for (const proc of [consumer, provider, directory]) proc.child.kill('SIGTERM');
+      expect(await Promise.all([consumer, provider, directory].map((p) => p.exited))).toEqual([0, 0, 0]);
+
+      for (const label of ['consumer', 'provider'] as const) {
+        const verify = koppel(['logs', 'verify', '--config', configs[label]]);
+        expect(await verify.exited, verify.output()).toBe(0);
+        expect(verify.output()).toContain('OK');
+        const exported = koppel(['logs', 'export', '--config', configs[label], '--from', String(started_s - 1), '--to', String(started_s + 600), '--format', 'jsonl']);
+        expect(await exported.exited, exported.output()).toBe(0);
+        const logged = exported
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => (JSON.parse(l) as { transaction_id: string }).transaction_id);
+        // Every answered call has exactly one record on each side.
+        for (const id of ids) expect(logged.filter((x) => x === id)).toHaveLength(1);
+      }
     },
   );
 

@@ -48,8 +48,8 @@ describe('config defaults', () => {
       maxBodyBytes: 1024 * 1024,
     });
     expect(c.admin.listen).toEqual({ host: '127.0.0.1', port: 8081 });
-    expect(c.inway).toEqual({ enabled: false, listen: { host: '127.0.0.1', port: 8444 }, services: [] });
-    expect(c.outway).toEqual({ enabled: false, listen: { host: '127.0.0.1', port: 8080 } });
+    expect(c.inway).toEqual({ enabled: false, listen: { host: '127.0.0.1', port: 8444 }, services: [], workers: 1 });
+    expect(c.outway).toEqual({ enabled: false, listen: { host: '127.0.0.1', port: 8080 }, workers: 1 });
     expect(c.timeouts).toEqual({ connectMs: 5000, headersMs: 30000, bodyIdleMs: 30000 });
     expect(c.dataDir).toBe('./data');
     expect(c.store).toEqual({ kind: 'sqlite', keyPrefix: 'koppel:' });

@@ -1,12 +1,11 @@
 // The embedded transaction log: one SQLite file (WAL, synchronous=FULL) per data directory. A group of
-// writes is one IMMEDIATE transaction on the writer thread (sqlite-writer-thread.js): the entries are
-// linked and hashed here onto the head we expect, the thread checks inside the transaction that this is
-// still the head, inserts the entries and index rows, moves the head row, and the commit's fsync makes
-// all of them durable at once. Only then do the callers' promises resolve. The fsync blocks the writer
-// thread, never this event loop. Reads (queries, verify, pruning) use this thread's own connection.
-// The chain is per peer; a head moved by another connection (or process) on the same file makes us
-// relink onto it instead of forking the chain.
-import { mkdirSync, statSync } from 'node:fs';
+// writes is one IMMEDIATE transaction on the writer thread (sqlite-writer-thread.js): handed over as one
+// string, the entries are linked and hashed there onto the head read inside the transaction, inserted
+// with their index rows, the head row moves, and the commit's fsync makes all of them durable at once.
+// Only then do the callers' promises resolve. Neither the fsync nor the hashing blocks this event loop.
+// Reads (queries, verify, pruning) use this thread's own connection. The chain is per peer; another
+// connection (or process) on the same file appends under the same write lock, so the chain never forks.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { BaseTxLog, type PrefixEntry } from '../../base-txlog.ts';
@@ -17,7 +16,7 @@ import { readError, writeError } from '../../errors.ts';
 import { partiesOf, subjectsOf } from '../../index-terms.ts';
 import { encodeCursor, normaliseQuery, type NormalisedQuery } from '../../query-params.ts';
 import { applySchema, ENTRY_COLUMNS, type EntryRow } from './sqlite-schema.ts';
-import { entryToRow, rowToBody } from './sqlite-rows.ts';
+import { rowToBody } from './sqlite-rows.ts';
 import { SqliteWriter } from './sqlite-writer.ts';
 import type {
   Anchor,
@@ -34,12 +33,8 @@ import type {
 const VERIFY_PAGE = 1000;
 const MAX_CACHED_STATEMENTS = 200;
 /** Relinks of one group when other connections keep appending to the same peer's chain. */
-const MAX_RELINKS = 50;
+const NONE: readonly string[] = [];
 
-interface FileIdentity {
-  dev: number;
-  ino: number;
-}
 
 type Params = Record<string, string | number>;
 
@@ -64,12 +59,9 @@ export class SqliteTxLog extends BaseTxLog {
   readonly path: string;
   readonly #busyTimeoutMs: number;
   #db: Db | undefined;
-  #identity: FileIdentity | undefined;
   readonly #statements = new Map<string, Statement>();
   /** Appends run on the writer thread, so their fsync never blocks this thread's event loop. */
   readonly #writer: SqliteWriter;
-  /** The head after our last commit; the writer refuses a batch linked onto any other head. */
-  #expectedHead: ChainHead | undefined;
 
   constructor(options: SqliteTxLogOptions) {
     super(options);
@@ -93,8 +85,6 @@ export class SqliteTxLog extends BaseTxLog {
       // DESIGN.md "Durability": a record is on durable storage before the call is forwarded.
       db.pragma('synchronous = FULL');
       applySchema(db);
-      const st = statSync(this.path);
-      this.#identity = { dev: st.dev, ino: st.ino };
     } catch (err) {
       db.close();
       throw err;
@@ -111,17 +101,6 @@ export class SqliteTxLog extends BaseTxLog {
     }
     this.#db = undefined;
     this.#statements.clear();
-  }
-
-  /**
-   * The file we hold must still be the one at our path: after the data directory or the file is removed,
-   * SQLite would happily commit into an unlinked inode and the record would be gone at the next restart.
-   */
-  #checkIdentity(): void {
-    const st = statSync(this.path);
-    if (!this.#identity || st.ino !== this.#identity.ino || st.dev !== this.#identity.dev) {
-      throw new Error('the transaction log file was replaced or removed');
-    }
   }
 
   #usable(): Db {
@@ -160,12 +139,11 @@ export class SqliteTxLog extends BaseTxLog {
     let entries: StoredEntry[];
     try {
       // The main thread's handle: reopened (schema applied) here when the file was lost, which also
-      // refuses a vanished data directory before anything is sent to the writer thread.
+      // refuses a vanished data directory before anything is sent to the writer thread. The writer
+      // thread checks after its commit that the file it wrote is still the one at our path.
       this.#usable();
-      this.#checkIdentity();
-      entries = await this.#commitLinked(items);
+      entries = await this.#append(items);
     } catch (err) {
-      this.#expectedHead = undefined;
       const code = (err as { code?: unknown } | undefined)?.code;
       // A lock held by someone else is transient; anything else may have broken the handles: reopen next time.
       if (code !== 'SQLITE_BUSY') {
@@ -180,36 +158,29 @@ export class SqliteTxLog extends BaseTxLog {
   }
 
   /**
-   * Links the batch onto the head we expect and has the writer thread commit it if that is still the
-   * head inside its write transaction; when another connection appended meanwhile, relinks onto the
-   * head it reports and tries again (the head is always the one read under the write lock).
+   * Hands the batch to the writer thread as one string; the thread links and hashes it onto the head
+   * it reads under the write lock (so other connections on the same file never fork the chain), and
+   * answers with that head and the hashes, from which the stored entries are rebuilt here.
    */
-  async #commitLinked(items: PendingEntry[]): Promise<StoredEntry[]> {
-    for (let attempt = 0; attempt < MAX_RELINKS; attempt++) {
-      const expected = this.#expectedHead;
-      const linked = this.link(expected, items);
-      const subjects: [number, string][] = [];
-      const parties: [number, string][] = [];
-      for (const e of linked) {
-        if (e.kind !== 'record') continue;
-        for (const s of subjectsOf(e)) subjects.push([e.seq, s]);
-        for (const p of partiesOf(e)) parties.push([e.seq, p]);
-      }
-      const last = linked[linked.length - 1] as StoredEntry;
-      const result = await this.#writer.commit({
-        expected: expected ?? null,
-        rows: linked.map(entryToRow),
-        subjects,
-        parties,
-        last: { seq: last.seq, hash: last.hash },
-      });
-      if (result.committed) {
-        this.#expectedHead = { seq: last.seq, hash: last.hash };
-        return linked;
-      }
-      this.#expectedHead = result.head;
+  async #append(items: PendingEntry[]): Promise<StoredEntry[]> {
+    const batch = items.map((p) =>
+      p.kind === 'record' ? { p, s: subjectsOf(p.record), q: partiesOf(p.record) } : { p, s: NONE, q: NONE },
+    );
+    const { first, prev, hashes } = await this.#writer.append(JSON.stringify(batch));
+    const entries: StoredEntry[] = [];
+    let prevHash = prev;
+    for (let i = 0; i < items.length; i++) {
+      const p = items[i] as PendingEntry;
+      const hash = hashes.slice(i * 64, i * 64 + 64);
+      const chain = { v: 1 as const, peer_id: this.peerId, seq: first + i, prev_hash: prevHash, at_ms: p.at_ms };
+      entries.push(
+        p.kind === 'record'
+          ? { ...p.record, ...chain, kind: 'record', hash }
+          : { ...p.completion, ...chain, kind: 'completion', hash },
+      );
+      prevHash = hash;
     }
-    throw new Error('the chain head kept moving under other writers');
+    return entries;
   }
 
   // --- queries ---

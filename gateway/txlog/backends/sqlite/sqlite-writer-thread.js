@@ -1,15 +1,16 @@
 // @ts-check
 // The SQLite transaction log's writer thread (docs/transaction-log.md "Writing: the writer thread").
-// It owns the one connection that appends, so the fsync of a group commit (synchronous=FULL) blocks
-// this thread only and never the event loop that serves requests. It only runs SQL: the main thread
-// links and hashes the entries (one implementation of the chain, gateway/txlog/chain.ts) against the
-// head it expects, and this thread commits them only when that is still the head inside the write
-// transaction — a compare-and-set, so a second connection on the same file makes the main thread
-// relink instead of forking the chain. Plain JavaScript on purpose: a worker cannot use the TypeScript
-// loader of its parent, and this file needs nothing but better-sqlite3.
+// It owns the one connection that appends, so neither the fsync of a group commit (synchronous=FULL)
+// nor the chain's work blocks the event loop that serves requests: the main thread hands over a batch
+// as one JSON string, and this thread, inside the IMMEDIATE write transaction, reads the head, links
+// and hashes the entries (gateway/txlog/chain-core.js, the chain's one implementation), inserts them
+// with their index rows and moves the head. The head is read under the write lock, so several
+// connections on the same file (several gateway processes) keep one chain. Plain JavaScript on
+// purpose: a worker cannot use the TypeScript loader of its parent.
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { canonicalJson, linkEntries } from '../../chain-core.js';
 
 const GENESIS_HASH = '0'.repeat(64);
 
@@ -78,40 +79,98 @@ function headNow() {
   ) ?? { seq: 0, hash: GENESIS_HASH };
 }
 
+/** @typedef {{ type?: string, outway_peer_id?: string, delegator_peer_id?: string, service_peer_id?: string }} Party */
 /**
- * @param {{ expected: { seq: number, hash: string } | null, rows: Record<string, unknown>[],
- *   subjects: [number, string][], parties: [number, string][], last: { seq: number, hash: string } }} c
+ * @typedef {{ peer_id: string, seq: number, v: number, kind: string, prev_hash: string, hash: string,
+ *   at_ms: number, transaction_id: string, direction: string, grant_hash?: string, service_name?: string,
+ *   created_at?: number, source?: Party, destination?: Party, trace_id?: string, span_id?: string,
+ *   additional_data?: Record<string, string>, status?: number, duration_ms?: number, error_code?: string }} LinkedEntry
  */
-function commit(c) {
+
+/**
+ * The row of a linked entry: every column, null where the entry has no such field.
+ * @param {LinkedEntry} e
+ */
+function rowOf(e) {
+  const record = e.kind === 'record';
+  const source = record ? e.source : undefined;
+  const destination = record ? e.destination : undefined;
+  return {
+    peer_id: e.peer_id,
+    seq: e.seq,
+    v: e.v,
+    kind: e.kind,
+    prev_hash: e.prev_hash,
+    hash: e.hash,
+    at_ms: e.at_ms,
+    transaction_id: e.transaction_id,
+    direction: e.direction,
+    grant_hash: record ? e.grant_hash : null,
+    service_name: record ? e.service_name : null,
+    created_at: record ? e.created_at : null,
+    source_type: source?.type ?? null,
+    source_outway_peer_id: source?.outway_peer_id ?? null,
+    source_delegator_peer_id: source?.delegator_peer_id ?? null,
+    destination_type: destination?.type ?? null,
+    destination_service_peer_id: destination?.service_peer_id ?? null,
+    destination_delegator_peer_id: destination?.delegator_peer_id ?? null,
+    trace_id: record ? (e.trace_id ?? null) : null,
+    span_id: record ? (e.span_id ?? null) : null,
+    additional_data: record && e.additional_data !== undefined ? canonicalJson(e.additional_data) : null,
+    status: record ? null : e.status,
+    duration_ms: record ? null : e.duration_ms,
+    error_code: record ? null : (e.error_code ?? null),
+  };
+}
+
+/**
+ * Appends one batch: `payload` is the JSON of `[{ p: PendingEntry, s: subjects, q: parties }]`.
+ * Answers with the head the batch was linked onto and the entries' hashes, concatenated.
+ * @param {string} payload
+ */
+function append(payload) {
   const d = db ?? open();
   const s = /** @type {NonNullable<typeof stmts>} */ (stmts);
   const peer = config.peerId;
+  /** @type {unknown} */
+  const parsed = JSON.parse(payload);
+  const items = /** @type {{ p: { kind: 'record', record: object, at_ms: number } | { kind: 'completion', completion: object, at_ms: number }, s: string[], q: string[] }[]} */ (parsed);
   const result = d
     .transaction(() => {
       const head = headNow();
-      if (c.expected === null || head.seq !== c.expected.seq || head.hash !== c.expected.hash) return head;
-      for (const row of c.rows) s.insert.run(row);
-      for (const [seq, subject] of c.subjects) s.subject.run(peer, subject, seq);
-      for (const [seq, party] of c.parties) s.party.run(peer, party, seq);
-      s.setHead.run(peer, c.last.seq, c.last.hash);
-      return undefined;
+      const linked = linkEntries(
+        peer,
+        head,
+        items.map((i) => i.p),
+      );
+      let hashes = '';
+      for (let i = 0; i < linked.length; i++) {
+        const e = /** @type {LinkedEntry} */ (/** @type {unknown} */ (linked[i]));
+        s.insert.run(rowOf(e));
+        const item = /** @type {{ s: string[], q: string[] }} */ (items[i]);
+        for (const subject of item.s) s.subject.run(peer, subject, e.seq);
+        for (const party of item.q) s.party.run(peer, party, e.seq);
+        hashes += e.hash;
+      }
+      const last = /** @type {{ seq: number, hash: string }} */ (linked[linked.length - 1]);
+      s.setHead.run(peer, last.seq, last.hash);
+      return { head, hashes };
     })
     .immediate();
-  if (result !== undefined) return { ok: true, committed: false, head: result };
   // Committed (and fsynced) — into the file that is still at our path?
   const st = statSync(config.path);
   if (!identity || st.ino !== identity.ino || st.dev !== identity.dev) {
     throw new Error('the transaction log file was replaced or removed');
   }
-  return { ok: true, committed: true };
+  return { ok: true, first: result.head.seq + 1, prev: result.head.hash, hashes: result.hashes };
 }
 
-port.on('message', (/** @type {{ id: number, type: string } & Record<string, any>} */ msg) => {
+port.on('message', (/** @type {{ id: number, type: string, payload?: string }} */ msg) => {
   switch (msg.type) {
-    case 'commit': {
+    case 'append': {
       let reply;
       try {
-        reply = { id: msg.id, ...commit(/** @type {any} */ (msg)) };
+        reply = { id: msg.id, ...append(msg.payload ?? '[]') };
       } catch (err) {
         const e = /** @type {{ message?: unknown, code?: unknown }} */ (err ?? {});
         const code = typeof e.code === 'string' ? e.code : undefined;

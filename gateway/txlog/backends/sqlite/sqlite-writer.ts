@@ -1,23 +1,23 @@
 // The main thread's side of the SQLite writer thread (sqlite-writer-thread.js): one worker per open
-// log, one commit message at a time (the group committer never overlaps commits), answers matched by
+// log, one batch message at a time (the group committer never overlaps commits), answers matched by
 // id. The worker is referenced only while a commit is in flight, so an idle log never keeps the
 // process alive, and a write being awaited always does.
 import { Worker } from 'node:worker_threads';
-import type { ChainHead } from '../../chain.ts';
-import type { EntryRow } from './sqlite-schema.ts';
 
-export interface WriterCommit {
-  /** The head the rows were linked onto; null when unknown (the worker answers with the actual head). */
-  expected: ChainHead | null;
-  rows: EntryRow[];
-  subjects: [seq: number, subject: string][];
-  parties: [seq: number, party: string][];
-  /** The new head once the rows are in. */
-  last: ChainHead;
+/**
+ * One batch as the writer thread takes it: the JSON of `[{ p: PendingEntry, s: subjects, q: parties }]`
+ * (one string: cloning it to the thread is a copy, not a walk over many small objects).
+ */
+export type WriterBatch = string;
+
+/** Committed: the head the batch was linked onto, and the entries' hashes (64 hex characters each). */
+export interface WriterAppended {
+  /** seq of the first entry of the batch. */
+  first: number;
+  /** The hash the first entry links to. */
+  prev: string;
+  hashes: string;
 }
-
-/** Committed, or not because the head moved (another connection appended): relink onto `head`. */
-export type WriterResult = { committed: true } | { committed: false; head: ChainHead };
 
 /** A failure inside the writer thread (SQLite's `code` kept for the caller's mapping). */
 export class WriterError extends Error {
@@ -32,8 +32,9 @@ export class WriterError extends Error {
 interface Reply {
   id: number;
   ok: boolean;
-  committed?: boolean;
-  head?: ChainHead;
+  first?: number;
+  prev?: string;
+  hashes?: string;
   error?: { message: string; code?: string };
 }
 
@@ -100,12 +101,11 @@ export class SqliteWriter {
     });
   }
 
-  /** Commits the rows in one IMMEDIATE transaction if the head is still `expected`; resolves after the fsync. */
-  async commit(c: WriterCommit): Promise<WriterResult> {
-    const reply = await this.#send({ type: 'commit', ...c });
+  /** Links and commits the batch in one IMMEDIATE transaction; resolves after the fsync. */
+  async append(batch: WriterBatch): Promise<WriterAppended> {
+    const reply = await this.#send({ type: 'append', payload: batch });
     if (!reply.ok) throw new WriterError(reply.error?.message ?? 'commit failed', reply.error?.code);
-    if (reply.committed === true) return { committed: true };
-    return { committed: false, head: reply.head as ChainHead };
+    return { first: reply.first as number, prev: reply.prev as string, hashes: reply.hashes as string };
   }
 
   /** Drops the writer's connection (it reopens on the next commit). */
