@@ -55,7 +55,7 @@ export abstract class BaseTxLog implements TxLog {
   protected readonly listeners = new Set<TailListener>();
   protected closed = false;
   protected casRetries = 0;
-  readonly #committer: GroupCommitter<PendingEntry, StoredEntry>;
+  readonly #committer: GroupCommitter<PendingEntry, WriteReceipt>;
   readonly #timers: NodeJS.Timeout[] = [];
   #signing: Promise<SignedHead | null> | undefined;
   #pruning: Promise<PruneResult> | undefined;
@@ -103,8 +103,11 @@ export abstract class BaseTxLog implements TxLog {
 
   // --- storage primitives ---
 
-  /** Link and commit the entries durably; resolve with them in order, or throw (nothing stored). */
-  protected abstract commitBatch(items: PendingEntry[]): Promise<StoredEntry[]>;
+  /**
+   * Link and commit the entries durably; resolve with their receipts (the stored entries will do) in
+   * order, or throw (nothing stored). Emit the stored entries to tail listeners when there are any.
+   */
+  protected abstract commitBatch(items: PendingEntry[]): Promise<readonly WriteReceipt[]>;
   protected abstract queryStore(q: NormalisedQuery): Promise<TxLogQueryResult>;
   protected abstract chainSource(): Promise<ChainSource>;
   /** The head of the chain now (undefined for an empty, never-pruned log). */
@@ -154,6 +157,11 @@ export abstract class BaseTxLog implements TxLog {
   /** Helper for stores: link `items` after `head`. */
   protected link(head: ChainHead | undefined, items: readonly PendingEntry[]): StoredEntry[] {
     return linkEntries(this.peerId, head ?? { seq: 0, hash: GENESIS_HASH }, items);
+  }
+
+  /** True when someone tails the log (only then are stored entries built for {@link emit}). */
+  protected get tailed(): boolean {
+    return this.listeners.size > 0;
   }
 
   protected emit(entries: readonly StoredEntry[]): void {

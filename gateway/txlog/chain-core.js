@@ -65,7 +65,9 @@ export function linkEntries(peerId, head, pending) {
     const chain = { v: 1, peer_id: peerId, seq, prev_hash: prev, at_ms: p.at_ms };
     const body = p.kind === 'record' ? { ...p.record, ...chain, kind: 'record' } : { ...p.completion, ...chain, kind: 'completion' };
     const hash = hashEntry(body);
-    out.push({ ...body, hash });
+    // The body is ours (just built): the stored entry is the body plus its hash.
+    /** @type {Record<string, unknown> & { seq: number, hash: string }} */ (/** @type {unknown} */ (body)).hash = hash;
+    out.push(/** @type {Record<string, unknown> & { seq: number, hash: string }} */ (/** @type {unknown} */ (body)));
     prev = hash;
   }
   return out;

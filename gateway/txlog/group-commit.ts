@@ -23,7 +23,7 @@ export interface GroupCommitOptions {
 }
 
 /** Commits a batch; returns one result per item, in order, only after the batch is durable. */
-export type CommitBatch<I, R> = (items: I[]) => Promise<R[]>;
+export type CommitBatch<I, R> = (items: I[]) => Promise<readonly R[]>;
 
 export class GroupCommitter<I, R> {
   readonly #commit: CommitBatch<I, R>;
@@ -102,7 +102,7 @@ export class GroupCommitter<I, R> {
     const batch = this.#queue.splice(0, this.#options.maxBatchSize);
     if (batch.length === 0) return;
     for (const w of batch) if (!w.lazy) this.#eager--;
-    let results: R[];
+    let results: readonly R[];
     try {
       results = await this.#commit(batch.map((w) => w.item));
     } catch (err) {

@@ -17,7 +17,7 @@ import { partiesOf, subjectsOf } from '../../index-terms.ts';
 import { encodeCursor, normaliseQuery, type NormalisedQuery } from '../../query-params.ts';
 import { applySchema, ENTRY_COLUMNS, type EntryRow } from './sqlite-schema.ts';
 import { rowToBody } from './sqlite-rows.ts';
-import { SqliteWriter } from './sqlite-writer.ts';
+import { SqliteWriter, type WriterAppended } from './sqlite-writer.ts';
 import type {
   Anchor,
   CompletionInfo,
@@ -28,12 +28,20 @@ import type {
   TxLogFilter,
   TxLogPage,
   TxLogQueryResult,
+  WriteReceipt,
 } from '../../types.ts';
 
 const VERIFY_PAGE = 1000;
 const MAX_CACHED_STATEMENTS = 200;
-/** Relinks of one group when other connections keep appending to the same peer's chain. */
 const NONE: readonly string[] = [];
+
+/**
+ * One entry as the writer thread takes it: the pending entry, its data subjects and parties (the index
+ * rows; the thread adds the seq).
+ */
+function batchItem(p: PendingEntry): { p: PendingEntry; s: readonly string[]; q: readonly string[] } {
+  return p.kind === 'record' ? { p, s: subjectsOf(p.record), q: partiesOf(p.record) } : { p, s: NONE, q: NONE };
+}
 
 
 type Params = Record<string, string | number>;
@@ -135,14 +143,14 @@ export class SqliteTxLog extends BaseTxLog {
 
   // --- writes ---
 
-  protected async commitBatch(items: PendingEntry[]): Promise<StoredEntry[]> {
-    let entries: StoredEntry[];
+  protected async commitBatch(items: PendingEntry[]): Promise<readonly WriteReceipt[]> {
+    let appended: WriterAppended;
     try {
       // The main thread's handle: reopened (schema applied) here when the file was lost, which also
       // refuses a vanished data directory before anything is sent to the writer thread. The writer
       // thread checks after its commit that the file it wrote is still the one at our path.
       this.#usable();
-      entries = await this.#append(items);
+      appended = await this.#writer.append(JSON.stringify(items.map(batchItem)));
     } catch (err) {
       const code = (err as { code?: unknown } | undefined)?.code;
       // A lock held by someone else is transient; anything else may have broken the handles: reopen next time.
@@ -153,20 +161,17 @@ export class SqliteTxLog extends BaseTxLog {
       this.logger?.error({ err: { message: (err as Error).message, code } }, 'txlog commit failed');
       throw writeError(code === 'SQLITE_CONSTRAINT_UNIQUE' ? 'chain-corrupt' : 'store-unavailable', err);
     }
-    this.emit(entries);
-    return entries;
+    const { first, hashes } = appended;
+    const receipts: WriteReceipt[] = [];
+    for (let i = 0; i < items.length; i++) {
+      receipts.push({ seq: first + i, hash: hashes.slice(i * 64, i * 64 + 64), at_ms: (items[i] as PendingEntry).at_ms });
+    }
+    if (this.tailed) this.emit(this.#stored(items, appended));
+    return receipts;
   }
 
-  /**
-   * Hands the batch to the writer thread as one string; the thread links and hashes it onto the head
-   * it reads under the write lock (so other connections on the same file never fork the chain), and
-   * answers with that head and the hashes, from which the stored entries are rebuilt here.
-   */
-  async #append(items: PendingEntry[]): Promise<StoredEntry[]> {
-    const batch = items.map((p) =>
-      p.kind === 'record' ? { p, s: subjectsOf(p.record), q: partiesOf(p.record) } : { p, s: NONE, q: NONE },
-    );
-    const { first, prev, hashes } = await this.#writer.append(JSON.stringify(batch));
+  /** The stored entries of a committed batch, rebuilt from what the writer thread answered. */
+  #stored(items: readonly PendingEntry[], { first, prev, hashes }: WriterAppended): StoredEntry[] {
     const entries: StoredEntry[] = [];
     let prevHash = prev;
     for (let i = 0; i < items.length; i++) {
