@@ -11,6 +11,8 @@ export interface BenchOptions {
   outDir: string;
   /** Merged into both Koppel peers' configuration. */
   koppelConfig: Record<string, unknown>;
+  /** Another Koppel checkout measured as chain koppel-baseline in the same run. */
+  baselineRoot: string | undefined;
   keep: boolean;
   /** Servers on CPU 0 and wrk on CPU 1 (when there are two CPUs and taskset). */
   pin: boolean;
@@ -32,6 +34,8 @@ Options:
   --only LIST               chains to run: ${CHAIN_IDS.join(',')} (default all)
   --out DIR                 where results go (default bench/results)
   --koppel-config-json JSON merged into both Koppel peers' config, e.g. '{"log":{"level":"warn"}}'
+  --baseline-root DIR       also measure the Koppel checkout in DIR (e.g. a git worktree of an earlier
+                            commit, with node_modules) as chain koppel-baseline, in the same run
   --keep                    keep the temporary directory (configs, data, logs)
   --unpinned                do not pin servers to CPU 0 and wrk to CPU 1
   -h, --help                show this help`;
@@ -67,6 +71,7 @@ export function parseOptions(argv: string[], repoRoot: string): BenchOptions {
         only: { type: 'string' },
         out: { type: 'string' },
         'koppel-config-json': { type: 'string' },
+        'baseline-root': { type: 'string' },
         keep: { type: 'boolean', default: false },
         unpinned: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -78,7 +83,14 @@ export function parseOptions(argv: string[], repoRoot: string): BenchOptions {
   const v = parsed.values;
   const connections = list(v.connections).map((c) => wholeNumber(c, '--connections', 1));
   if (connections.length === 0) throw new UsageError('--connections: give at least one count');
-  const chains = v.only === undefined ? [...CHAIN_IDS] : list(v.only);
+  const baselineRoot = v['baseline-root'] === undefined ? undefined : resolve(v['baseline-root']);
+  const chains =
+    v.only === undefined
+      ? CHAIN_IDS.filter((id) => id !== 'koppel-baseline' || baselineRoot !== undefined)
+      : list(v.only);
+  if (chains.includes('koppel-baseline') && baselineRoot === undefined) {
+    throw new UsageError('--only koppel-baseline: say which checkout with --baseline-root DIR');
+  }
   for (const id of chains) {
     if (!(CHAIN_IDS as readonly string[]).includes(id)) {
       throw new UsageError(`--only: unknown chain ${id} (known: ${CHAIN_IDS.join(', ')})`);
@@ -102,6 +114,7 @@ export function parseOptions(argv: string[], repoRoot: string): BenchOptions {
     chains: CHAIN_IDS.filter((id) => chains.includes(id)),
     outDir: resolve(v.out ?? resolve(repoRoot, 'bench', 'results')),
     koppelConfig: koppelConfig as Record<string, unknown>,
+    baselineRoot,
     keep: v.keep,
     pin: !v.unpinned,
     help: v.help,

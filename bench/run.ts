@@ -107,6 +107,7 @@ async function main(options: BenchOptions): Promise<number> {
       backend: { port: backendPort, url: backendUrl, path: BACKEND_PATH },
       pki: () => (pki ??= createBenchPki(supervisor, REPO_ROOT, dir)),
       koppelConfig: options.koppelConfig,
+      baselineRoot: options.baselineRoot,
       progress: (line) => console.log(`    ${line}`),
     };
     console.log(

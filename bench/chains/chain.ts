@@ -3,7 +3,7 @@
 import type { Started, Supervisor } from '../processes.ts';
 import type { BenchPki } from './pki.ts';
 
-export const CHAIN_IDS = ['direct', 'nginx', 'node', 'koppel'] as const;
+export const CHAIN_IDS = ['direct', 'nginx', 'node', 'koppel', 'koppel-baseline'] as const;
 export type ChainId = (typeof CHAIN_IDS)[number];
 
 export interface ChainContext {
@@ -18,6 +18,8 @@ export interface ChainContext {
   pki(): Promise<BenchPki>;
   /** Merged into both Koppel peers' configuration files. */
   koppelConfig: Record<string, unknown>;
+  /** Another checkout of Koppel (`--baseline-root`), measured as chain `koppel-baseline` in the same run. */
+  baselineRoot: string | undefined;
   progress(line: string): void;
 }
 
