@@ -18,5 +18,7 @@ export { upstreamRequestHeaders, downstreamResponseHeaders } from './headers.ts'
 export type { UpstreamRequestHeaderOptions } from './headers.ts';
 export { requestHeadersForUpstream, responseHeadersForDownstream, toFetchHeaders } from './proxy-headers.ts';
 export type { ProxyHeaders, ProxyHeaderInput, ForwardedFor, ProxyHeaderOptions, UpstreamHeaderOptions } from './proxy-headers.ts';
+export { safeRequestTarget } from './request-target.ts';
+export type { SafeTarget } from './request-target.ts';
 export { createAccessLog } from './access-log.ts';
 export type { AccessLog } from './access-log.ts';

@@ -1,9 +1,10 @@
 /**
  * The address a request goes to: the service endpoint's origin, its base path, then the request's
- * own path and query exactly as received (fsc-core: the path is never altered; no decoding or
- * normalisation, so `%2F` and `..` reach the service as the outway sent them).
+ * own path and query as received, with dot segments resolved and never above the base path
+ * (hop/request-target.ts: a call may not leave the service it was authorised for); `%2F` inside a
+ * segment and the query pass byte for byte.
  */
-import { FscError } from '../protocol/index.ts';
+import { safeRequestTarget } from '../hop/index.ts';
 
 /** Origin and raw path of one upstream request. */
 export interface UpstreamTarget {
@@ -32,13 +33,8 @@ export function parseEndpoint(endpointUrl: string): ParsedEndpoint {
  * (absolute-form, `*`) is refused with 400, because an inway is not a forward proxy.
  */
 export function upstreamTarget(endpoint: ParsedEndpoint, rawUrl: string | undefined): UpstreamTarget {
-  if (rawUrl === undefined || !rawUrl.startsWith('/')) {
-    throw new FscError('ERROR_CODE_BAD_REQUEST', 'the request target must be a path', { domain: 'ERROR_DOMAIN_INWAY' });
-  }
-  let path = endpoint.basePath + rawUrl;
-  if (endpoint.query !== '') {
-    const q = path.indexOf('?');
-    path = q === -1 ? `${path}?${endpoint.query}` : `${path.slice(0, q)}?${endpoint.query}&${path.slice(q + 1)}`;
-  }
-  return { origin: endpoint.origin, path };
+  const safe = safeRequestTarget(rawUrl ?? '', 'ERROR_DOMAIN_INWAY');
+  let query = safe.query;
+  if (endpoint.query !== '') query = query === '' ? `?${endpoint.query}` : `?${endpoint.query}&${query.slice(1)}`;
+  return { origin: endpoint.origin, path: endpoint.basePath + safe.path + query };
 }

@@ -1,11 +1,14 @@
 // How an application names the service it wants (DESIGN.md "A call, end to end", step 1):
 // - friendly form (NLX heritage): `/{providerPeerId}/{serviceName}/{path…}`; the two leading segments
-//   are removed and the rest of the request target is forwarded as the client sent it;
-// - FSC form: any path plus header `Fsc-Grant-Hash: $1$3$…`; the request target is forwarded untouched
+//   are removed and the rest of the request target is forwarded;
+// - FSC form: any path plus header `Fsc-Grant-Hash: $1$3$…`; the request target is forwarded as sent
 //   (fsc-core Outway "Routing": "The Outway MUST NOT alter the path of the HTTP Request").
 // Everything works on the raw request target (`IncomingMessage.url`), never on a parsed and re-encoded
-// URL, so `%2F`, repeated query keys and odd spacing reach the service byte for byte.
+// URL, so `%2F`, repeated query keys and odd spacing reach the service byte for byte. The one change:
+// dot segments are resolved and may not climb above the service (hop/request-target.ts), because a
+// `..` would otherwise reach files or endpoints outside the published one; a fragment is dropped.
 import { FscError, HashType, parseHash } from '../protocol/index.ts';
+import { safeRequestTarget } from '../hop/index.ts';
 
 export type ServiceAddress =
   | {
@@ -75,7 +78,14 @@ export function parseFriendlyTarget(target: string): Extract<ServiceAddress, { k
  * the request names no service at all.
  */
 export function parseServiceAddress(rawTarget: string, grantHashHeader: string | readonly string[] | undefined): ServiceAddress | undefined {
-  const target = originForm(rawTarget);
+  const address = addressOf(originForm(rawTarget), grantHashHeader);
+  if (address === undefined) return undefined;
+  // A call may not leave the service it names: dot segments resolved, never above it (400 otherwise).
+  const safe = safeRequestTarget(address.forwardTarget, 'ERROR_DOMAIN_OUTWAY');
+  return { ...address, forwardTarget: safe.path + safe.query };
+}
+
+function addressOf(target: string, grantHashHeader: string | readonly string[] | undefined): ServiceAddress | undefined {
   if (grantHashHeader !== undefined) {
     if (typeof grantHashHeader !== 'string') {
       throw new FscError('ERROR_CODE_BAD_REQUEST', 'header Fsc-Grant-Hash must not be repeated', { domain: 'ERROR_DOMAIN_OUTWAY' });

@@ -84,12 +84,16 @@ describe('inway proxying', () => {
   it('forwards path and query exactly as received, after the endpoint base path', async () => {
     h = await startInwayHarness(pki);
     const h2 = h;
-    const paths = ['/headers/a%2Fb/./c/../d?x=1&y=%20z&x=2', '/headers;matrix=1?', '/headers/%E2%82%AC?q=%2B'];
+    const paths = ['/headers/a%2Fb/c?x=1&y=%20z&x=2', '/headers;matrix=1?', '/headers/%E2%82%AC?q=%2B'];
     for (const path of paths) {
       const res = await h2.call(path);
       await res.body.dump();
     }
     expect(h.service.requests.map((r) => r.url)).toEqual(paths);
+    // Dot segments are resolved (RFC 3986 §5.2.4) inside the service; `%2F` in a segment stays.
+    const dotted = await h2.call('/headers/a%2Fb/./c/../d?x=1');
+    await dotted.body.dump();
+    expect(h.service.requests.at(-1)?.url).toBe('/headers/a%2Fb/d?x=1');
 
     // An endpoint with a base path: /base + the path as sent.
     await h.close();
@@ -99,6 +103,27 @@ describe('inway proxying', () => {
     const res = await h.call('/x/y?z=1', { token: await h.token({ service: 'prefixed' }) });
     await res.body.dump();
     expect(service.requests.map((r) => r.url)).toEqual(['/base/x/y?z=1']);
+  });
+
+  it('refuses a path that would leave the endpoint base (raw, encoded, mixed-case dots, %2f) with 400, before the service or the log sees it', async () => {
+    const service = await startTestService();
+    extraCleanups.push(() => service.close());
+    h = await startInwayHarness(pki, { services: [{ name: 'files', endpointUrl: `${service.url}/public` }] });
+    const token = await h.token({ service: 'files' });
+    const logged = h.txlog.stats().entries;
+    for (const path of ['/../secret/key.txt', '/%2e%2e/secret/key.txt', '/%2E%2e/secret', '/a/../../secret', '/..%2fsecret/key.txt', '/x/..%2F..%2Fsecret', '/..%5csecret']) {
+      const res = await h.call(path, { token });
+      expect(res.statusCode, path).toBe(400);
+      expect(header(res, 'fsc-error-code')).toBe('ERROR_CODE_BAD_REQUEST');
+      expect(await json(res)).toMatchObject({ domain: 'ERROR_DOMAIN_INWAY', code: 'ERROR_CODE_BAD_REQUEST' });
+    }
+    expect(service.requests).toEqual([]);
+    expect(h.txlog.stats().entries).toBe(logged);
+    // Inside the base, dot segments resolve and the call goes through.
+    const inside = await h.call('/docs/../readme.txt', { token });
+    await inside.body.dump();
+    expect(header(inside, 'fsc-error-code')).toBeUndefined();
+    expect(service.requests.map((r) => r.url)).toEqual(['/public/readme.txt']);
   });
 
   it('drops hop-by-hop headers, those named in Connection, and client X-Forwarded-*; keeps the rest byte for byte', async () => {

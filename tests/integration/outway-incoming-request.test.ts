@@ -72,6 +72,20 @@ describe('Outway-IncomingRequest-1: a request that can be proxied to the inway',
     expect((await json<ServiceRequest>(bare)).url).toBe('/?q=%2F');
   });
 
+  it('refuses a path that climbs out of the service (dot segments, encoded too) with 400 before anything is sent', async () => {
+    // Sent raw (a URL parser would resolve the dots before they reach the outway).
+    const raw = (path: string) => world.client.request({ origin: world.outway.url, path, method: 'GET' });
+    for (const rest of ['/../other', '/%2e%2e/other', '/a/%2E%2E/%2e%2e/other', '/..%2fother']) {
+      const res = await raw(`/${OIN.provider}/basisregistratie${rest}`);
+      expect(res.statusCode, rest).toBe(400);
+      expect(await json(res)).toMatchObject({ domain: 'ERROR_DOMAIN_OUTWAY', code: 'ERROR_CODE_BAD_REQUEST' });
+    }
+    // Inside the service the dots resolve.
+    const res = await raw(`/${OIN.provider}/basisregistratie/a/../b?x=1`);
+    expect(res.statusCode).toBe(200);
+    expect((await json<ServiceRequest>(res)).url).toBe('/b?x=1');
+  });
+
   it('FSC form: Fsc-Grant-Hash on any path leaves the path untouched and is not forwarded', async () => {
     const res = await world.call(PATH_AND_QUERY, { headers: { 'fsc-grant-hash': grantHashOf('basisregistratie') } });
     expect(res.statusCode).toBe(200);
