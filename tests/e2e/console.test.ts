@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_SERVICE_NAME, startDemoFederation, type DemoFederation } from '../../demo/federation.ts';
 import { DEFAULT_DEMO_PORTS, findFreePort, type DemoPortName, type DemoPorts } from '../../demo/ports.ts';
 import type { RunningPeer } from '../../peer/index.ts';
@@ -83,12 +83,20 @@ describe('operator console in a browser', () => {
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    context = await browser.newContext({ acceptDownloads: true, locale: 'en-GB', viewport: { width: 1280, height: 900 } });
   }, 180_000);
+
+  // Every test has a browser context of its own (no cookies, no session from another test) and logs
+  // in itself: each passes alone and in any order.
+  beforeEach(async () => {
+    context = await browser.newContext({ acceptDownloads: true, locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+  });
+
+  afterEach(async () => {
+    await context?.close();
+  });
 
   afterAll(async () => {
     console.log(`console screenshots: ${shots}`);
-    await context?.close();
     await browser?.close();
     await fed?.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -137,7 +145,7 @@ describe('operator console in a browser', () => {
     await eventually('the contract reaches the provider', async () => ((await providerService.getContract(hash))?.state === 'proposed' ? true : undefined));
 
     const page = await context.newPage();
-    await page.goto(`${provider.url}/console/contracts`);
+    await login(page, provider, '/console/contracts');
     const row = page.locator(`tr[data-contract="${hash}"]`);
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.getAttribute('data-state')).toBe('proposed');

@@ -7,7 +7,7 @@ import { readFile, rm, mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   FEDERATION_FILE,
   type FederationInfo,
@@ -89,17 +89,40 @@ interface LogRecordWire {
 }
 
 describe('koppel demo (npm start)', () => {
-  let dataDir: string;
-  let args: string[];
+  // Every test has its own data directory and ports: none depends on what another left behind, so
+  // each passes alone and in any order.
+  const dataDirs: string[] = [];
   let demo: DemoProcess | undefined;
 
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'koppel-demo-e2e-'));
+  interface Run {
+    dataDir: string;
+    args: string[];
+  }
+
+  /** An empty data directory and free ports (the base block and the outway outside it). */
+  async function freshRun(): Promise<Run> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'koppel-demo-e2e-'));
+    dataDirs.push(dataDir);
     const base = await findFreePortBlock(HOST, BASE_PORT_ORDER.length);
     let outwayPort = await findFreePort(HOST);
     while (outwayPort >= base && outwayPort < base + BASE_PORT_ORDER.length) outwayPort = await findFreePort(HOST);
-    args = ['--data-dir', dataDir, '--base-port', String(base), '--outway-port', String(outwayPort)];
-  });
+    return { dataDir, args: ['--data-dir', dataDir, '--base-port', String(base), '--outway-port', String(outwayPort)] };
+  }
+
+  /**
+   * A data directory a first start has filled (PKI, data, contracts) and served from, the demo
+   * stopped again with Ctrl-C.
+   */
+  async function startedOnce(): Promise<Run> {
+    const run = await freshRun();
+    const first = startDemo(run.args);
+    demo = first;
+    await ready(first);
+    await callBothForms((await readInfo(run.dataDir)).info);
+    expect(await stop(first), first.output()).toBe(0);
+    demo = undefined;
+    return run;
+  }
 
   // A failed test must not leave its demo holding the ports of the next one.
   afterEach(async () => {
@@ -111,10 +134,10 @@ describe('koppel demo (npm start)', () => {
   });
 
   afterAll(async () => {
-    await rm(dataDir, { recursive: true, force: true });
+    await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  async function readInfo(): Promise<{ info: FederationInfo; files: Record<string, string> }> {
+  async function readInfo(dataDir: string): Promise<{ info: FederationInfo; files: Record<string, string> }> {
     const info = JSON.parse(await readFile(join(dataDir, FEDERATION_FILE), 'utf8')) as FederationInfo;
     const files: Record<string, string> = {};
     for (const path of [
@@ -178,12 +201,13 @@ describe('koppel demo (npm start)', () => {
     'starts from nothing, serves both address forms, logs on both sides and stops on SIGINT with 0',
     { timeout: 180_000 },
     async () => {
+      const { dataDir, args } = await freshRun();
       demo = startDemo(args);
       await ready(demo);
       const out = demo.output();
       expect(out).toMatch(/negotiat/i);
 
-      const { info, files } = await readInfo();
+      const { info, files } = await readInfo(dataDir);
       expect(info.contracts.connection.negotiatedNow).toBe(true);
       expect(info.contracts.publication.negotiatedNow).toBe(true);
       expect(info.grantHash).toMatch(/^\$1\$3\$[A-Za-z0-9_-]+$/);
@@ -220,12 +244,13 @@ describe('koppel demo (npm start)', () => {
     },
   );
 
-  it('reuses PKI, data, ports and contracts on a second start', { timeout: 180_000 }, async () => {
-    const before = (await readInfo()).info;
+  it('reuses PKI, data, ports and contracts on a second start', { timeout: 300_000 }, async () => {
+    const { dataDir } = await startedOnce();
+    const before = (await readInfo(dataDir)).info;
     // No port options: the ports of the first run are remembered with the data.
     demo = startDemo(['--data-dir', dataDir]);
     await ready(demo);
-    const { info } = await readInfo();
+    const { info } = await readInfo(dataDir);
     expect(info.contracts.connection.negotiatedNow).toBe(false);
     expect(info.contracts.publication.negotiatedNow).toBe(false);
     expect(info.contracts.connection.contentHash).toBe(before.contracts.connection.contentHash);
@@ -241,6 +266,7 @@ describe('koppel demo (npm start)', () => {
   });
 
   it('names the port and the option to change it when a port is taken', { timeout: 60_000 }, async () => {
+    const { args } = await freshRun();
     const outwayPort = Number(args[args.indexOf('--outway-port') + 1]);
     const { createServer } = await import('node:net');
     const blocker = createServer();
@@ -261,8 +287,9 @@ describe('koppel demo (npm start)', () => {
 
   it(
     'refuses to move the managers of an existing data directory, and says how to start it',
-    { timeout: 60_000 },
+    { timeout: 240_000 },
     async () => {
+      const { dataDir, args } = await startedOnce();
       const base = Number(args[args.indexOf('--base-port') + 1]);
       demo = startDemo(['--data-dir', dataDir, '--base-port', String(base + 100)]);
       const { code } = await demo.exited;

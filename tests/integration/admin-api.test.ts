@@ -2,12 +2,14 @@
 // which an operator publishes services, requests connections and accepts, rejects or revokes
 // contracts. Real managers on mTLS listeners with their own certificates; the admin API over HTTP.
 import { stat, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { Agent, request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { koppelConfigSchema } from '../../config/index.ts';
 import { createAdminApi } from '../../gateway/admin/create-admin-api.ts';
-import { isLoopbackAddress } from '../../gateway/admin/auth.ts';
 import { publicKeyThumbprint } from '../../gateway/protocol/index.ts';
 import { startHttpServer, type RunningServer } from '../../gateway/runtime/index.ts';
 import {
@@ -160,30 +162,75 @@ describe('access', () => {
     }
   });
 
-  const external = Object.values(networkInterfaces())
-    .flat()
-    .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
-
-  it.skipIf(external === undefined)('answers 403 to a connection that does not come from this machine', async () => {
-    // Served on a routable interface by mistake (bypassing listen()): the request's source address is
-    // that interface, not loopback, and the second lock refuses it.
-    const server = await startHttpServer({
-      app: provider.admin.app,
-      listen: { host: external!, port: 0 },
-      name: 'admin-exposed',
-      logger: fed.logger,
+  it('answers 403 to a connection whose peer is not this machine, whatever interface it came in on', async () => {
+    // Served on a wider listener by mistake (bypassing listen()), or behind a proxy that forwards over
+    // a socket file: the request's peer address is not loopback, and the second lock refuses it. Runs
+    // on every machine: over a Unix socket (no peer address at all) always, and also over a routable
+    // interface where the machine has one.
+    const socketPath = join(provider.dataDir, 'admin-exposed.sock');
+    const exposed = createAdaptorServer({ fetch: provider.admin.app.fetch, createServer: createHttpServer });
+    await new Promise<void>((resolve, reject) => {
+      exposed.once('error', reject);
+      exposed.listen(socketPath, () => resolve());
     });
+    const overSocket = new Agent({ connect: { socketPath } });
     try {
-      const res = await adminCall(server.url, 'GET', '/admin/services', provider.token);
-      expect(fscError(res)).toEqual(expected(403, 'ERROR_CODE_FORBIDDEN'));
+      const res = await undiciRequest('http://localhost/admin/services', {
+        dispatcher: overSocket,
+        headers: { authorization: `Bearer ${provider.token}` },
+      });
+      const body = (await res.body.json()) as { code?: unknown };
+      expect({ status: res.statusCode, header: res.headers['fsc-error-code'], code: body.code }).toEqual({
+        status: 403,
+        header: 'ERROR_CODE_FORBIDDEN',
+        code: 'ERROR_CODE_FORBIDDEN',
+      });
     } finally {
-      await server.close();
+      await overSocket.close();
+      await new Promise<void>((resolve) => exposed.close(() => resolve()));
     }
-    expect(isLoopbackAddress('127.0.0.1')).toBe(true);
-    expect(isLoopbackAddress('::ffff:127.0.0.2')).toBe(true);
-    expect(isLoopbackAddress('::1')).toBe(true);
-    expect(isLoopbackAddress(external)).toBe(false);
-    expect(isLoopbackAddress('::ffff:10.0.0.1')).toBe(false);
+
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
+    if (external !== undefined) {
+      const server = await startHttpServer({
+        app: provider.admin.app,
+        listen: { host: external, port: 0 },
+        name: 'admin-exposed',
+        logger: fed.logger,
+      });
+      try {
+        const res = await adminCall(server.url, 'GET', '/admin/services', provider.token);
+        expect(fscError(res)).toEqual(expected(403, 'ERROR_CODE_FORBIDDEN'));
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it('decides by the peer address the Node adapter hands the app: only loopback peers get through', async () => {
+    // The same app and middleware chain as the listener, with the socket the adapter passes in
+    // (`env.incoming.socket`), for peer addresses no test machine can produce.
+    const call = (remoteAddress: string | undefined): Promise<Response> =>
+      Promise.resolve(
+        provider.admin.app.request(
+          'http://127.0.0.1/admin/services',
+          { headers: { authorization: `Bearer ${provider.token}` } },
+          { incoming: { socket: { remoteAddress } } },
+        ),
+      );
+    for (const remote of ['192.0.2.10', '203.0.113.7', '10.0.0.1', '::ffff:10.0.0.1', 'fd00::2', '::', undefined]) {
+      const res = await call(remote);
+      expect({ remote, status: res.status, code: res.headers.get('fsc-error-code') }).toEqual({
+        remote,
+        status: 403,
+        code: 'ERROR_CODE_FORBIDDEN',
+      });
+    }
+    for (const remote of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) {
+      expect({ remote, status: (await call(remote)).status }).toEqual({ remote, status: 200 });
+    }
   });
 
   it('refuses a request that names another host (DNS rebinding), even with the token', async () => {

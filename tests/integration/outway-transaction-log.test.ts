@@ -4,7 +4,9 @@
 // cannot be written. Purpose metadata (NLX headers) is recorded and never sent to the other peer.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServerTlsOptions, startHttpServer } from '../../gateway/runtime/index.ts';
 import { connectionGrant, thumbprintOf } from './manager-fixture.ts';
 import { createOutwayWorld, fscErrorOf, json, OIN, type OutwayWorld, type ServiceRequest } from './outway-fixture.ts';
 import type { GrantData } from '../../gateway/protocol/index.ts';
@@ -49,10 +51,51 @@ describe('writing the record', () => {
       service_name: 'basisregistratie',
     });
     expect(Math.abs(record!.created_at - Date.now() / 1000)).toBeLessThan(60);
-    // Before: the inway's record of the same transaction comes later in time than ours.
-    const { records: incoming } = await world.providerTxlog.query({ transactionIds: [txid] });
-    const [ours] = (await world.consumerTxlog.query({ transactionIds: [txid] })).records;
-    expect(incoming[0]?.at_ms).toBeGreaterThanOrEqual(ours!.at_ms);
+  });
+
+  it('Outway-TransactionLog-1: the record is committed before the request reaches the inway', async () => {
+    // An inway stand-in that, the moment a request arrives, reads the outway's transaction log for
+    // the transaction id it was sent: the record must already be there (no clocks compared).
+    const seenAtArrival: { transactionId: string | undefined; records: unknown[] }[] = [];
+    const provider = world.fed.pki.peers[OIN.provider]!;
+    const app = new Hono();
+    app.all('*', async (c) => {
+      const transactionId = c.req.header('fsc-transaction-id');
+      const { records } = await world.consumerTxlog.query({ transactionIds: transactionId === undefined ? [] : [transactionId] });
+      seenAtArrival.push({ transactionId, records: records.map((r) => r.record) });
+      return c.json({ ok: true });
+    });
+    const standIn = await startHttpServer({
+      app,
+      listen: { host: '127.0.0.1', port: 0 },
+      tls: createServerTlsOptions({ ca: world.fed.pki.caPem, cert: provider.chainPem, key: provider.keyPem }),
+      name: 'observing-inway',
+      logger: world.fed.logger,
+      timeouts: { drainTimeoutMs: 100 },
+    });
+    try {
+      await world.addService('observed', standIn.url);
+      const consumerCert = world.fed.pki.peers[OIN.consumer]!;
+      const contract = await world.negotiate(world.consumer, [connectionGrant(consumerCert, OIN.provider, 'observed')], [world.provider]);
+      const grantHash = contract.grantHashes[0]!;
+
+      const res = await world.call('/persons/1', { headers: { 'fsc-grant-hash': grantHash } });
+      expect(res.statusCode).toBe(200);
+      await res.body.text();
+      const txid = String(res.headers['fsc-transaction-id']);
+      expect(seenAtArrival).toHaveLength(1);
+      expect(seenAtArrival[0]!.transactionId).toBe(txid);
+      expect(seenAtArrival[0]!.records).toHaveLength(1);
+      expect(seenAtArrival[0]!.records[0]).toMatchObject({
+        transaction_id: txid,
+        direction: 'DIRECTION_OUTGOING',
+        grant_hash: grantHash,
+        destination: { type: 'DESTINATION_TYPE_DESTINATION', service_peer_id: OIN.provider },
+        service_name: 'observed',
+      });
+    } finally {
+      await standIn.close();
+    }
   });
 
   it('Outway-TransactionLog-2: the transaction id is in the request to the inway and in the response to the client', async () => {

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BULK_PATTERN_PERIOD } from '../../demo/person-registry.ts';
+import { memoryPeak } from './memory.ts';
 
 export const MB = 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -39,19 +40,19 @@ export async function sha256Of(
   return { bytes, sha256: hash.digest('hex') };
 }
 
-/** Peak growth of RSS and of Buffer memory while `work` runs, sampled every 10 ms. */
+/**
+ * Peak growth of RSS and of Buffer memory while `work` runs: a reading every 100 ms and one when the
+ * work is done, each (and the baseline) after a forced full garbage collection, so only live memory
+ * counts. (A full collection costs milliseconds: reading every 10 ms would starve the transfer.)
+ */
 export async function measure<T>(work: () => Promise<T>): Promise<{ result: T; rssMb: number; buffersMb: number }> {
-  const base = process.memoryUsage();
-  let rss = base.rss;
-  let buffers = base.arrayBuffers;
-  const timer = setInterval(() => {
-    const m = process.memoryUsage();
-    rss = Math.max(rss, m.rss);
-    buffers = Math.max(buffers, m.arrayBuffers);
-  }, 10);
+  const peak = memoryPeak();
+  const timer = setInterval(() => peak.sample(), 100);
   try {
     const result = await work();
-    return { result, rssMb: (rss - base.rss) / MB, buffersMb: (buffers - base.arrayBuffers) / MB };
+    peak.sample();
+    const { rss, arrayBuffers } = peak.growth();
+    return { result, rssMb: rss / MB, buffersMb: arrayBuffers / MB };
   } finally {
     clearInterval(timer);
   }

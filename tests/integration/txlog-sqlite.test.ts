@@ -278,11 +278,17 @@ describe('sqlite txlog specifics', () => {
       locker.exec('BEGIN EXCLUSIVE');
       // The writer thread waits for the lock (busy timeout 1 s); this thread must not.
       const blocked = log.write(record());
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      let settled = false;
+      void blocked.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      // The loop turns (no fixed wait) while the write is still waiting for the lock.
+      await expect.poll(() => ticks).toBeGreaterThan(20);
+      expect(settled).toBe(false);
       locker.exec('ROLLBACK');
       locker.close();
       await blocked;
-      expect(ticks).toBeGreaterThan(20);
     } finally {
       clearInterval(timer);
     }
