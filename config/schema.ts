@@ -269,6 +269,76 @@ const timeoutsSchema = z
   .prefault({})
   .describe('Timeouts for outgoing connections (outway → inway, inway → service, manager → manager).');
 
+const listenersSchema = z
+  .strictObject({
+    handshakeTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(10_000)
+      .describe(
+        "TLS listeners (manager, inway, outway with `outway.tls`): time from TCP accept to a completed handshake. A TLS 1.3 handshake is one round trip; 10 s leaves room for a slow link, yet an idle connection that never starts one holds its slot for a twelfth of Node's 120 s.",
+      ),
+    headersTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(20_000)
+      .describe(
+        'Time a client may take to send a complete request head. For the first request it counts from the accept (after the handshake with TLS), so a connection that never sends a request is closed after it too.',
+      ),
+    requestTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(120_000)
+      .describe('Time a client may take to send a whole request, head and body. At least `headersTimeoutMs`.'),
+    keepAliveTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(5_000)
+      .describe(
+        "How long an idle keep-alive connection stays open between requests. Longer than undici's client default (4 s), so the client closes first and no request races a server-side close.",
+      ),
+    maxConnections: z
+      .number()
+      .int()
+      .min(1)
+      .default(4_096)
+      .describe(
+        'Open connections per listener and process, including those still in the TLS handshake; more are closed at accept. An idle TLS connection cost about 50 KB in the flood that led to this limit (20 000 connections, 1 GB), so 4 096 bound one listener to some 200 MB and the four listeners of a peer to 16 384 file descriptors, while legitimate traffic stays far below it (an outway keeps one connection per concurrent call). Raise it together with the file-descriptor limit (`ulimit -n`).',
+      ),
+    maxHeadersCount: z
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .describe(
+        "Header fields in one request; more are refused with 431 before any handler (Node would silently keep only the first ones). 100 is Apache httpd's `LimitRequestFields`.",
+      ),
+    maxHeaderBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(16_384)
+      .describe(
+        "Bytes of the request line and header fields (Node's `maxHeaderSize`, its default); more are refused with 431.",
+      ),
+    maxRequestTargetBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(8_192)
+      .describe(
+        'Bytes of the request target (path and query); longer ones are refused with 414. RFC 9112 §3 asks for at least 8 000.',
+      ),
+  })
+  .prefault({})
+  .describe(
+    'Limits of every listener (manager, admin, inway, outway), each on its own: against clients that hold connections without authenticating, and framing the gateway cannot pass on faithfully. Refusals are FSC errors (408, 414, 431, 501) given before any handler runs; a `Transfer-Encoding` other than `chunked` is refused with 501.',
+  );
+
 const storeSchema = z
   .strictObject({
     kind: z
@@ -347,6 +417,7 @@ export const koppelConfigShape = z.strictObject({
   inway: inwaySchema,
   outway: outwaySchema,
   timeouts: timeoutsSchema,
+  listeners: listenersSchema,
   dataDir: filePath()
     .default('./data')
     .describe(
@@ -394,6 +465,18 @@ function crossFieldRules(c: ShapeOutput, ctx: z.RefinementCtx<ShapeOutput>): voi
         });
       }
       seen.add(name);
+    });
+  }
+  const listenerLimits = c.listeners as Partial<ShapeOutput['listeners']> | undefined;
+  if (
+    typeof listenerLimits?.headersTimeoutMs === 'number' &&
+    typeof listenerLimits.requestTimeoutMs === 'number' &&
+    listenerLimits.headersTimeoutMs > listenerLimits.requestTimeoutMs
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['listeners', 'headersTimeoutMs'],
+      message: 'must not exceed listeners.requestTimeoutMs',
     });
   }
   // Two listeners on one host:port would fail at start with EADDRINUSE; say so now.

@@ -9,7 +9,13 @@ import type { Dispatcher } from 'undici';
 import type { KoppelConfig } from '../../config/index.ts';
 import { isLoopbackHost } from '../../config/index.ts';
 import { publicKeyThumbprint } from '../protocol/index.ts';
-import { createPeerAgent, installErrorBoundary, requestLogger, startHttpServer } from '../runtime/index.ts';
+import {
+  createPeerAgent,
+  installErrorBoundary,
+  listenerOptionsFrom,
+  requestLogger,
+  startHttpServer,
+} from '../runtime/index.ts';
 import type { Logger, PeerTlsMaterial, RunningServer } from '../runtime/index.ts';
 import type { ManagerStore } from '../store/index.ts';
 import { bearerAuth, ensureAdminToken, loopbackHostOnly, loopbackOnly } from './auth.ts';
@@ -123,7 +129,7 @@ export function createAdminApi(options: CreateAdminApiOptions): AdminApi {
       }
       if (server !== undefined) return server;
       await token();
-      server = await startHttpServer({ app, listen, name: 'admin', logger });
+      server = await startHttpServer({ app, listen, name: 'admin', logger, ...listenerOptionsFrom(config.listeners) });
       return server;
     },
     close() {

@@ -7,7 +7,7 @@ import type { Agent, Dispatcher } from 'undici';
 import type { KoppelConfig } from '../../config/index.ts';
 import { FscError, peerFromCertificate } from '../protocol/index.ts';
 import type { SignatureType } from '../protocol/index.ts';
-import { createPeerAgent, createServerTlsOptions, startHttpServer } from '../runtime/index.ts';
+import { createPeerAgent, createServerTlsOptions, listenerOptionsFrom, startHttpServer } from '../runtime/index.ts';
 import type { Logger, PeerTlsMaterial, RunningServer } from '../runtime/index.ts';
 import type {
   ListContractsOptions,
@@ -259,6 +259,8 @@ export function createManager(options: CreateManagerOptions): Manager {
         tls: createServerTlsOptions({ ca: tls.ca, cert: tls.cert, key: tls.key, minVersion: config.tls.minVersion }),
         name: 'manager',
         logger,
+        ...listenerOptionsFrom(config.listeners),
+        errorDomain: 'ERROR_DOMAIN_MANAGER',
       });
       await announce();
       worker.start();

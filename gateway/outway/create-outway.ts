@@ -8,7 +8,7 @@ import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Agent } from 'undici';
 import type { KoppelConfig } from '../../config/index.ts';
 import { createUuidV7Generator, peerFromCertificate, publicKeyThumbprint } from '../protocol/index.ts';
-import { createPeerAgent, startHttpServer, type Logger, type Metrics, type PeerTlsMaterial, type RunningServer } from '../runtime/index.ts';
+import { createPeerAgent, listenerOptionsFrom, startHttpServer, type Logger, type Metrics, type PeerTlsMaterial, type RunningServer } from '../runtime/index.ts';
 import { createHop, type Hop } from '../hop/index.ts';
 import type { ManagerStore } from '../store/index.ts';
 import type { TxLog } from '../txlog/index.ts';
@@ -169,6 +169,8 @@ export function createOutway(options: CreateOutwayOptions): Outway {
       ...(httpsOptions === undefined ? {} : { tls: httpsOptions }),
       name: 'outway',
       logger,
+      ...listenerOptionsFrom(config.listeners),
+      errorDomain: 'ERROR_DOMAIN_OUTWAY',
     });
     running.server.on('connect', refuseConnect(logger));
     server = running;

@@ -102,6 +102,14 @@ const catalogue = {
 
   // --- Koppel: generic ---
   ERROR_CODE_BAD_REQUEST: { status: 400, domain: M, origin: 'koppel' },
+  /** The client did not send a complete request head in time (every listener). */
+  ERROR_CODE_REQUEST_TIMEOUT: { status: 408, domain: M, origin: 'koppel' },
+  /** The request target is longer than the listener accepts (every listener). */
+  ERROR_CODE_URI_TOO_LONG: { status: 414, domain: M, origin: 'koppel' },
+  /** Too many request header fields, or too many bytes of them (every listener). */
+  ERROR_CODE_HEADERS_TOO_LARGE: { status: 431, domain: M, origin: 'koppel' },
+  /** The request needs something the gateway does not support, e.g. a transfer coding other than `chunked`. */
+  ERROR_CODE_NOT_IMPLEMENTED: { status: 501, domain: M, origin: 'koppel' },
   ERROR_CODE_NOT_FOUND: { status: 404, domain: M, origin: 'koppel' },
   /** A dependency (store, transaction log backend) is down; retry later. */
   ERROR_CODE_SERVICE_UNAVAILABLE: { status: 503, domain: M, origin: 'koppel' },

@@ -11,8 +11,15 @@ export type { TlsMinVersion, PeerTlsFiles, PeerTlsMaterial, ServerTlsConfig } fr
 export { loadPeerTls, createServerTlsOptions, peerCertificate, peerCertificateOfSocket } from './tls.ts';
 
 // --- server.ts ---
-export type { FetchApp, ServerTimeouts, StartHttpServerOptions, RunningServer } from './server.ts';
-export { startHttpServer } from './server.ts';
+export type {
+  FetchApp,
+  ServerTimeouts,
+  ServerLimits,
+  ListenerSettings,
+  StartHttpServerOptions,
+  RunningServer,
+} from './server.ts';
+export { startHttpServer, listenerOptionsFrom } from './server.ts';
 
 // --- request-context.ts ---
 export type { RuntimeVariables } from './request-context.ts';
@@ -49,5 +56,3 @@ export { onShutdown } from './shutdown.ts';
 // --- health.ts ---
 export type { ReadinessCheck, HealthOptions } from './health.ts';
 export { healthRoutes } from './health.ts';
-
-

@@ -2,22 +2,36 @@
  * Start a hono app on a Node HTTP or HTTPS (mutual TLS) listener, with sane timeouts and a
  * graceful, idempotent close: stop accepting, let in-flight requests finish until a deadline,
  * then destroy what is left (STYLE.md "Shape": shutdown order).
+ *
+ * Every listener (manager, admin, inway, outway) is hardened here, in one place, against clients
+ * that never authenticate (issue 10, finding 3): a TLS handshake deadline, a deadline for the first
+ * request head, a connection cap; and against framing the gateway cannot pass on faithfully
+ * (finding 7): too many or too large header fields (431), an over-long request target (414), a
+ * transfer coding other than `chunked` (501) — all refused before any handler runs.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
+import { FSC_ERROR_CODE, errorBody, statusOf, type ErrorCode, type ErrorDomain } from '../protocol/index.ts';
 import type { Logger } from './logger.ts';
 
 /** Anything with hono's `fetch` signature (a `Hono` app). */
 export interface FetchApp {
-  fetch: (request: Request, env: { incoming: http.IncomingMessage; outgoing: http.ServerResponse }) => Response | Promise<Response>;
+  fetch: (
+    request: Request,
+    env: { incoming: http.IncomingMessage; outgoing: http.ServerResponse },
+  ) => Response | Promise<Response>;
 }
 
 /** Server timeouts in milliseconds. */
 export interface ServerTimeouts {
-  /** How long a client may take to send the request headers. Default 20 000. */
+  /**
+   * How long a client may take to send a request head, counted for the first request from the
+   * accept (after the handshake with TLS), so a connection that never sends one is closed too.
+   * Default 20 000.
+   */
   headersTimeoutMs?: number;
   /** How long a client may take to send a whole request (headers and body). Default 120 000. */
   requestTimeoutMs?: number;
@@ -29,6 +43,64 @@ export interface ServerTimeouts {
   keepAliveTimeoutMs?: number;
   /** How long {@link RunningServer.close} waits for in-flight requests before destroying sockets. Default 10 000. */
   drainTimeoutMs?: number;
+  /**
+   * TLS listeners: how long a client may take from TCP accept to a completed handshake. Default
+   * 10 000 (Node's own is 120 000, which let idle unauthenticated connections pile up). Must be > 0.
+   */
+  handshakeTimeoutMs?: number;
+}
+
+/** Limits that refuse a flood or oversized framing before any handler runs. */
+export interface ServerLimits {
+  /**
+   * Open TCP connections (including those still in the TLS handshake) this listener holds; further
+   * ones are closed at accept. Default 4 096.
+   */
+  maxConnections?: number;
+  /** Header fields in one request; more → 431. Default 100. */
+  maxHeadersCount?: number;
+  /** Bytes of the request line and header fields (Node's `maxHeaderSize`); more → 431. Default 16 384. */
+  maxHeaderBytes?: number;
+  /** Bytes of the request target (path and query); more → 414. Default 8 192. */
+  maxRequestTargetBytes?: number;
+}
+
+/** The `listeners` section of a peer configuration: the same numbers as {@link ServerTimeouts} and {@link ServerLimits}. */
+export interface ListenerSettings {
+  handshakeTimeoutMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  maxHeadersCount: number;
+  maxHeaderBytes: number;
+  maxRequestTargetBytes: number;
+}
+
+/**
+ * The timeouts and limits of {@link startHttpServer} from a configuration's `listeners` section
+ * (none: the defaults); `timeouts` (a component's own, e.g. in tests) win over the configured ones.
+ */
+export function listenerOptionsFrom(
+  settings: ListenerSettings | undefined,
+  timeouts?: ServerTimeouts,
+): { timeouts: ServerTimeouts; limits: ServerLimits } {
+  if (settings === undefined) return { timeouts: { ...timeouts }, limits: {} };
+  return {
+    timeouts: {
+      handshakeTimeoutMs: settings.handshakeTimeoutMs,
+      headersTimeoutMs: settings.headersTimeoutMs,
+      requestTimeoutMs: settings.requestTimeoutMs,
+      keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
+      ...timeouts,
+    },
+    limits: {
+      maxConnections: settings.maxConnections,
+      maxHeadersCount: settings.maxHeadersCount,
+      maxHeaderBytes: settings.maxHeaderBytes,
+      maxRequestTargetBytes: settings.maxRequestTargetBytes,
+    },
+  };
 }
 
 /** Options of {@link startHttpServer}. */
@@ -45,6 +117,9 @@ export interface StartHttpServerOptions {
   name: string;
   logger: Logger;
   timeouts?: ServerTimeouts;
+  limits?: ServerLimits;
+  /** Domain of the FSC errors the listener answers itself (431, 414, 501, …). Default `ERROR_DOMAIN_MANAGER`. */
+  errorDomain?: ErrorDomain;
 }
 
 /** A listening server. */
@@ -69,16 +144,100 @@ const DEFAULTS = {
   requestTimeoutMs: 120_000,
   keepAliveTimeoutMs: 5_000,
   drainTimeoutMs: 10_000,
+  handshakeTimeoutMs: 10_000,
 } as const satisfies Required<ServerTimeouts>;
+
+/** The defaults of {@link ServerLimits}; `config/schema.ts` (`listeners`) documents the same numbers and why. */
+const LIMIT_DEFAULTS = {
+  maxConnections: 4_096,
+  maxHeadersCount: 100,
+  maxHeaderBytes: 16_384,
+  maxRequestTargetBytes: 8_192,
+} as const satisfies Required<ServerLimits>;
 
 function checkTimeouts(t: Required<ServerTimeouts>): void {
   for (const [name, value] of Object.entries(t)) {
     if (!Number.isFinite(value) || value < 0) throw new RangeError(`timeouts.${name} must be a non-negative number`);
   }
+  // Node reads 0 as "use the default of 120 s", not as "no deadline".
+  if (t.handshakeTimeoutMs === 0) throw new RangeError('timeouts.handshakeTimeoutMs must be greater than 0');
   // Node's own rule: the whole-request deadline cannot be shorter than the headers deadline.
   if (t.requestTimeoutMs !== 0 && t.headersTimeoutMs > t.requestTimeoutMs) {
     throw new RangeError('timeouts.headersTimeoutMs must not exceed timeouts.requestTimeoutMs');
   }
+}
+
+function checkLimits(l: Required<ServerLimits>): void {
+  for (const [name, value] of Object.entries(l)) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`limits.${name} must be a positive whole number`);
+  }
+}
+
+/**
+ * How often Node checks the header and request deadlines of open connections. Node's default of
+ * 30 s let a connection that never sends a byte live up to `headersTimeoutMs` + 30 s; a tenth of the
+ * shortest deadline, between 10 ms and 1 s, keeps the overshoot small at the cost of one cheap sweep.
+ */
+function checkIntervalMs(t: Required<ServerTimeouts>): number {
+  const deadlines = [t.headersTimeoutMs, t.requestTimeoutMs].filter((ms) => ms > 0);
+  const shortest = Math.min(...deadlines, 10_000);
+  return Math.min(1_000, Math.max(10, Math.floor(shortest / 10)));
+}
+
+/** Why a request is refused before any handler sees it, or undefined when its framing is fine. */
+function framingRefusal(
+  req: http.IncomingMessage,
+  limits: Required<ServerLimits>,
+): { code: ErrorCode; message: string; reason: string } | undefined {
+  // Node keeps only about `maxHeadersCount` fields and drops the rest without a word (an inway then
+  // lost `Fsc-Authorization` behind 2 000 junk headers): the server is set one above the limit, so a
+  // request over it still shows more fields than allowed here.
+  if (req.rawHeaders.length / 2 > limits.maxHeadersCount) {
+    return { code: 'ERROR_CODE_HEADERS_TOO_LARGE', message: 'too many request header fields', reason: 'header-count' };
+  }
+  // The request line reaches us as a one-byte string: its length is its size in bytes.
+  if ((req.url ?? '').length > limits.maxRequestTargetBytes) {
+    return { code: 'ERROR_CODE_URI_TOO_LONG', message: 'request target too long', reason: 'request-target-length' };
+  }
+  // RFC 9112 §6.1: a server that receives a transfer coding it does not understand SHOULD answer 501.
+  // Node would unchunk `gzip, chunked` and hand on a body whose remaining coding nobody announces.
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined && te.trim().toLowerCase() !== 'chunked') {
+    return { code: 'ERROR_CODE_NOT_IMPLEMENTED', message: 'transfer coding not supported', reason: 'transfer-coding' };
+  }
+  return undefined;
+}
+
+/** The FSC error body and headers of an answer the listener gives itself; the connection is closed after. */
+function fscErrorParts(code: ErrorCode, message: string, domain: ErrorDomain): { body: string; headers: string[] } {
+  const body = JSON.stringify(errorBody({ code, message, domain }));
+  const headers = [
+    'content-type',
+    'application/json',
+    'content-length',
+    String(Buffer.byteLength(body)),
+    FSC_ERROR_CODE,
+    code,
+    'connection',
+    'close',
+  ];
+  return { body, headers };
+}
+
+/** The answers to what Node's parser refuses (`clientError`), as Node would give them, in the FSC shape. */
+const clientErrorAnswers: Readonly<Record<string, { code: ErrorCode; message: string }>> = {
+  HPE_HEADER_OVERFLOW: { code: 'ERROR_CODE_HEADERS_TOO_LARGE', message: 'request header fields too large' },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { code: 'ERROR_CODE_PAYLOAD_TOO_LARGE', message: 'chunk extensions too large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'ERROR_CODE_REQUEST_TIMEOUT', message: 'request not received in time' },
+};
+
+function clientErrorAnswer(err: Error & { code?: string }): { code: ErrorCode; message: string } | undefined {
+  if (err.code === undefined) return undefined;
+  // Any other parser error is malformed framing; socket errors (ECONNRESET, …) get no answer.
+  return (
+    clientErrorAnswers[err.code] ??
+    (err.code.startsWith('HPE_') ? { code: 'ERROR_CODE_BAD_REQUEST', message: 'bad request' } : undefined)
+  );
 }
 
 function formatUrl(scheme: 'http' | 'https', host: string, port: number): string {
@@ -94,37 +253,66 @@ function formatUrl(scheme: 'http' | 'https', host: string, port: number): string
 export async function startHttpServer(options: StartHttpServerOptions): Promise<RunningServer> {
   const timeouts: Required<ServerTimeouts> = { ...DEFAULTS, ...options.timeouts };
   checkTimeouts(timeouts);
+  const limits: Required<ServerLimits> = { ...LIMIT_DEFAULTS, ...options.limits };
+  checkLimits(limits);
   const { logger, name } = options;
-  const httpOptions = {
+  const errorDomain = options.errorDomain ?? 'ERROR_DOMAIN_MANAGER';
+  const httpOptions: http.ServerOptions = {
     headersTimeout: timeouts.headersTimeoutMs,
     requestTimeout: timeouts.requestTimeoutMs,
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    // Node applies headersTimeout from the moment the connection (or, with TLS, the handshake) is
+    // done, so a client that never sends a request head is closed too — once this sweep runs.
+    connectionsCheckingInterval: checkIntervalMs(timeouts),
+    maxHeaderSize: limits.maxHeaderBytes,
   };
 
-  let server: http.Server | https.Server;
+  // hono's listener returns a promise it settles itself; Node ignores what a listener returns.
+  let app: (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
   if (options.handler !== undefined) {
-    server =
-      options.tls === undefined
-        ? http.createServer(httpOptions, options.handler)
-        : https.createServer({ ...options.tls, ...httpOptions }, options.handler);
+    app = options.handler;
   } else if (options.app !== undefined) {
-    const fetch = options.app.fetch as Parameters<typeof createAdaptorServer>[0]['fetch'];
-    server = (
-      options.tls === undefined
-        ? createAdaptorServer({ fetch, createServer: http.createServer, serverOptions: httpOptions })
-        : createAdaptorServer({
-            fetch,
-            createServer: https.createServer,
-            serverOptions: { ...options.tls, ...httpOptions },
-          })
-    ) as http.Server | https.Server;
+    app = getRequestListener(options.app.fetch as Parameters<typeof getRequestListener>[0]);
   } else {
     throw new TypeError('startHttpServer needs an app or a handler');
   }
+
+  function refuse(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    code: ErrorCode,
+    message: string,
+    reason: string,
+  ): void {
+    const status = statusOf(code);
+    logger.info({ server: name, status, code, reason, remoteAddress: req.socket.remoteAddress }, 'request rejected');
+    const { body, headers } = fscErrorParts(code, message, errorDomain);
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  // The app only sees requests whose framing passed; the rest are answered here.
+  const listener: http.RequestListener = function guardedRequest(req, res) {
+    const refusal = framingRefusal(req, limits);
+    if (refusal === undefined) {
+      void app(req, res);
+      return;
+    }
+    refuse(req, res, refusal.code, refusal.message, refusal.reason);
+  };
+
+  const server: http.Server | https.Server =
+    options.tls === undefined
+      ? http.createServer(httpOptions, listener)
+      : https.createServer({ ...options.tls, ...httpOptions, handshakeTimeout: timeouts.handshakeTimeoutMs }, listener);
   // Set again as properties: not every Node 20 minor reads all of them from the constructor options.
   server.headersTimeout = timeouts.headersTimeoutMs;
   server.requestTimeout = timeouts.requestTimeoutMs;
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
+  // One above the limit, so that a request over it can be seen and refused (see framingRefusal).
+  server.maxHeadersCount = limits.maxHeadersCount + 1;
+  // net.Server closes connections over the cap at accept, before TLS or HTTP spend anything on them.
+  server.maxConnections = limits.maxConnections;
 
   // Every TCP socket (also those still in the TLS handshake) so the drain deadline can end them;
   // the sockets HTTP runs on (the TLSSocket for HTTPS) and their unfinished requests, so idle
@@ -132,6 +320,8 @@ export async function startHttpServer(options: StartHttpServerOptions): Promise<
   const sockets = new Set<Socket>();
   const httpSockets = new Set<Socket>();
   const inFlight = new Map<Socket, number>();
+  // The response a socket is busy with, so a late parser error does not write over its head.
+  const responses = new WeakMap<Socket, http.ServerResponse>();
   let closing = false;
 
   server.on('connection', (socket: Socket) => {
@@ -156,18 +346,53 @@ export async function startHttpServer(options: StartHttpServerOptions): Promise<
       socket.disableRenegotiation();
     });
     // A refused client certificate ends here, before any request exists: a peer-side failure, so info.
+    // A handshake that never came (or was cut) is what a flood looks like: debug, or the flood floods the log.
     server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
-      logger.info({ server: name, reason: err.code ?? 'unknown', remoteAddress: socket.remoteAddress }, 'tls handshake failed');
+      const fields = { server: name, reason: err.code ?? 'unknown', remoteAddress: socket.remoteAddress };
+      if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' || err.code === 'ECONNRESET')
+        logger.debug(fields, 'tls handshake failed');
+      else logger.info(fields, 'tls handshake failed');
     });
   }
+
+  // Connections over the cap: one warning per 10 s at most, with the count, however hard the flood.
+  let dropped = 0;
+  let droppedSince = -Infinity;
+  server.on('drop', () => {
+    dropped++;
+    const now = performance.now();
+    if (now - droppedSince < 10_000) return;
+    logger.warn({ server: name, dropped, maxConnections: limits.maxConnections }, 'connection limit reached');
+    dropped = 0;
+    droppedSince = now;
+  });
+
+  // What Node's parser refuses (header fields over maxHeaderBytes, a malformed head, the headers
+  // deadline) is answered as Node would answer it, but in the FSC error shape; then the connection
+  // ends, because its framing can no longer be trusted.
+  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
+    const answer = clientErrorAnswer(err);
+    const responding = responses.get(socket);
+    if (answer !== undefined && socket.writable && (responding === undefined || !responding.headersSent)) {
+      const status = statusOf(answer.code);
+      logger.debug({ server: name, status, code: answer.code, reason: err.code }, 'request rejected');
+      const { body, headers } = fscErrorParts(answer.code, answer.message, errorDomain);
+      let head = `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n`;
+      for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+      socket.write(`${head}\r\n${body}`);
+    }
+    socket.destroy();
+  });
 
   // Prepended so it runs before the app's listener, which may answer synchronously.
   server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const socket = req.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    responses.set(socket, res);
     // Requests that arrive while draining are still served, but their connection closes after.
     if (closing) res.setHeader('connection', 'close');
     res.once('close', () => {
+      if (responses.get(socket) === res) responses.delete(socket);
       const left = (inFlight.get(socket) ?? 1) - 1;
       if (left > 0) {
         inFlight.set(socket, left);

@@ -51,6 +51,16 @@ describe('config defaults', () => {
     expect(c.inway).toEqual({ enabled: false, listen: { host: '127.0.0.1', port: 8444 }, services: [], workers: 1 });
     expect(c.outway).toEqual({ enabled: false, listen: { host: '127.0.0.1', port: 8080 }, workers: 1 });
     expect(c.timeouts).toEqual({ connectMs: 5000, headersMs: 30000, bodyIdleMs: 30000 });
+    expect(c.listeners).toEqual({
+      handshakeTimeoutMs: 10000,
+      headersTimeoutMs: 20000,
+      requestTimeoutMs: 120000,
+      keepAliveTimeoutMs: 5000,
+      maxConnections: 4096,
+      maxHeadersCount: 100,
+      maxHeaderBytes: 16384,
+      maxRequestTargetBytes: 8192,
+    });
     expect(c.dataDir).toBe('./data');
     expect(c.store).toEqual({ kind: 'sqlite', keyPrefix: 'koppel:' });
     expect(c.txlog).toEqual({ kind: 'sqlite', headSignIntervalMs: 60000 });
