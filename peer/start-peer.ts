@@ -236,7 +236,19 @@ export async function startPeer(options: StartPeerOptions): Promise<RunningPeer>
       );
     }
     if (components.inway) {
-      const i = createInway({ config, logger, store, txlog: hopTxlog, tls, clock, peerId, groupId: config.groupId });
+      const i = createInway({
+        config,
+        logger,
+        store,
+        // A token whose contract ended is refused within a second; one for another inway not at all.
+        contracts: store,
+        ...(config.inway.publicAddress === undefined ? {} : { audience: config.inway.publicAddress }),
+        txlog: hopTxlog,
+        tls,
+        clock,
+        peerId,
+        groupId: config.groupId,
+      });
       inway = i;
       urls.inway = await listening(
         'inway',

@@ -39,6 +39,8 @@ export interface ForwardTarget {
    * outway's fresh token after the inway refused the cached one.
    */
   retry?: (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => (() => Promise<ForwardTarget>) | undefined;
+  /** Told when the next hop could not be reached or failed before its answer began (e.g. to drop a cached token). */
+  onFailure?: (failure: UpstreamFailure) => void;
 }
 
 /** How one forward ended. */
@@ -84,6 +86,7 @@ export function forward(call: HopCall, target: ForwardTarget): Promise<ForwardEn
         return;
       }
       if (!headSent) {
+        target.onFailure?.(failure);
         // The request body may still be half read (client upload): stop it, the upstream is gone.
         if (body !== null && !Buffer.isBuffer(body) && !body.readableEnded) body.destroy();
         settled = true;

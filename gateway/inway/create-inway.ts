@@ -15,10 +15,12 @@ import {
 import {
   createMetrics,
   createServerTlsOptions,
+  listenerOptionsFrom,
   startHttpServer,
   type Logger,
   type Metrics,
   type RunningServer,
+  type ListenerSettings,
   type ServerTimeouts,
   type TlsMinVersion,
 } from '../runtime/index.ts';
@@ -27,7 +29,8 @@ import type { ManagerStore } from '../store/index.ts';
 import type { TxLog } from '../txlog/index.ts';
 import { createServiceResolver } from './service-resolver.ts';
 import type { ServiceResolver } from './service-resolver.ts';
-import { certificateStep, inwayLocals, serviceStep, targetStep, tokenStep, transactionIdStep, type InwayLocals } from './steps.ts';
+import { createContractCheck, type ContractCheck, type ContractSource } from './contract-check.ts';
+import { certificateStep, inwayLocals, serviceStep, targetStep, tokenStep, transactionIdStep, type InwayLocals, type InwayStep } from './steps.ts';
 
 const DOMAIN = 'ERROR_DOMAIN_INWAY';
 
@@ -42,6 +45,8 @@ export interface InwayConfig {
   /** Outgoing (inway → service) timeouts in milliseconds. */
   timeouts?: { connectMs?: number; headersMs?: number; bodyIdleMs?: number };
   tls?: { minVersion?: TlsMinVersion };
+  /** Limits of the mTLS listener; omitted: those of `startHttpServer`. */
+  listeners?: ListenerSettings;
 }
 
 /** Options of {@link createInway}. */
@@ -52,6 +57,12 @@ export interface CreateInwayOptions {
   txlog: Pick<TxLog, 'write' | 'writeCompletion'>;
   /** Services added through the admin API (looked up after `config.inway.services`). */
   store?: Pick<ManagerStore, 'getService'>;
+  /**
+   * The provider manager's contracts: with it, a token whose contract is no longer valid (revoked,
+   * rejected, expired) is refused within a second (contract-check.ts). The peer assembly always
+   * passes it; tests of the token rules alone may leave it out.
+   */
+  contracts?: ContractSource;
   /** Unix milliseconds; default `Date.now`. */
   clock?: () => number;
   /** This peer's TLS material: group trust anchor, certificate chain and key (PEM). */
@@ -133,6 +144,12 @@ export function createInway(options: CreateInwayOptions): Inway {
     registers: [metrics.registry],
   });
 
+  const contractCheck: ContractCheck | undefined =
+    options.contracts === undefined ? undefined : createContractCheck({ contracts: options.contracts, clock });
+  const steps: InwayStep[] = [certificateStep(), tokenStep({ verifier, clock })];
+  if (contractCheck !== undefined) steps.push(contractCheck.step);
+  steps.push(serviceStep(resolver), transactionIdStep(), targetStep({ agent }));
+
   const hop = createHop<InwayLocals>({
     name: 'inway',
     upstreamName: 'service',
@@ -143,13 +160,7 @@ export function createInway(options: CreateInwayOptions): Inway {
     clock,
     metrics,
     locals: inwayLocals,
-    steps: [
-      certificateStep(),
-      tokenStep({ verifier, clock }),
-      serviceStep(resolver),
-      transactionIdStep(),
-      targetStep({ agent }),
-    ],
+    steps,
     observe: (call) => requests.inc({ service: call.service ?? '_none', outcome: call.errorCode ?? 'OK' }),
   });
 
@@ -157,9 +168,10 @@ export function createInway(options: CreateInwayOptions): Inway {
   let listening: Promise<string> | undefined;
   let closing: Promise<void> | undefined;
 
-  function listen(): Promise<string> {
-    if (closing !== undefined) return Promise.reject(new Error('inway is closed'));
-    listening ??= startHttpServer({
+  async function start(): Promise<string> {
+    // The change channel first: a revocation announced from now on reaches the contract check.
+    await contractCheck?.start();
+    const running = await startHttpServer({
       handler: hop.handle,
       listen: config.inway.listen,
       tls: createServerTlsOptions({
@@ -170,11 +182,16 @@ export function createInway(options: CreateInwayOptions): Inway {
       }),
       name: 'inway',
       logger,
-      ...(options.serverTimeouts === undefined ? {} : { timeouts: options.serverTimeouts }),
-    }).then((running) => {
-      server = running;
-      return running.url;
+      ...listenerOptionsFrom(config.listeners, options.serverTimeouts),
+      errorDomain: 'ERROR_DOMAIN_INWAY',
     });
+    server = running;
+    return running.url;
+  }
+
+  function listen(): Promise<string> {
+    if (closing !== undefined) return Promise.reject(new Error('inway is closed'));
+    listening ??= start();
     return listening;
   }
 
@@ -185,6 +202,7 @@ export function createInway(options: CreateInwayOptions): Inway {
         await server?.close();
       }
       hop.close();
+      await contractCheck?.close();
       await agent.close();
     })();
     return closing;

@@ -2,6 +2,8 @@
 // Explicit named exports only.
 export { createInway } from './create-inway.ts';
 export type { CreateInwayOptions, Inway, InwayConfig } from './create-inway.ts';
+export { createContractCheck } from './contract-check.ts';
+export type { ContractCheck, ContractCheckOptions, ContractSource } from './contract-check.ts';
 export { createServiceResolver } from './service-resolver.ts';
 export type { InwayService, ServiceResolver, ServiceResolverOptions } from './service-resolver.ts';
 export { tokenFromHeader } from './authorize.ts';

@@ -37,20 +37,22 @@ export function createServiceResolver(options: ServiceResolverOptions): ServiceR
   const ttl = options.cacheTtlMs ?? 5_000;
   const cache = new Map<string, { value: InwayService | undefined; until: number }>();
   return {
-    async resolve(name) {
+    // Synchronous for configured and cached services: no promise per call.
+    resolve(name) {
       const fixed = configured.get(name);
       if (fixed !== undefined || store === undefined) return fixed;
       const now = clock();
       const hit = cache.get(name);
       if (hit !== undefined && hit.until > now) return hit.value;
-      const record = await store.getService(name);
-      const value = record === undefined ? undefined : { endpointUrl: record.endpointUrl };
-      if (ttl > 0) {
-        // Bounded: names come from verified tokens (our own manager issued them), still keep it small.
-        if (cache.size >= 1_000) cache.clear();
-        cache.set(name, { value, until: now + ttl });
-      }
-      return value;
+      return store.getService(name).then((record) => {
+        const value = record === undefined ? undefined : { endpointUrl: record.endpointUrl };
+        if (ttl > 0) {
+          // Bounded: names come from verified tokens (our own manager issued them), still keep it small.
+          if (cache.size >= 1_000) cache.clear();
+          cache.set(name, { value, until: now + ttl });
+        }
+        return value;
+      });
     },
   };
 }

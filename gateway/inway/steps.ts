@@ -23,7 +23,7 @@ import {
 import { childTraceparent, formatTraceparent, peerCertificateOfSocket } from '../runtime/index.ts';
 import { requestBodyOf, upstreamRequestHeaders, type ForwardErrorCodes, type HopCall, type HopStep } from '../hop/index.ts';
 import { tokenFromHeader } from './authorize.ts';
-import type { ServiceResolver } from './service-resolver.ts';
+import type { InwayService, ServiceResolver } from './service-resolver.ts';
 import { readTransactionId } from './transaction-id.ts';
 import { parseEndpoint, upstreamTarget, type ParsedEndpoint } from './upstream-target.ts';
 
@@ -90,22 +90,25 @@ export function tokenStep(options: TokenStepOptions): InwayStep {
   const { verifier, clock } = options;
   const max = options.cacheSize ?? 10_000;
   const verified = new Map<string, { claims: AccessTokenClaims; fromMs: number; untilMs: number }>();
-  return async function token(call) {
+  // Synchronous on a cache hit: no promise per call.
+  return function token(call) {
     const raw = tokenFromHeader(call.header(FSC_AUTHORIZATION));
     const now = clock();
     const key = raw === undefined ? undefined : `${call.locals.thumbprint}.${raw}`;
     const hit = key === undefined ? undefined : verified.get(key);
     if (hit !== undefined && now >= hit.fromMs && now < hit.untilMs) {
       call.claims = hit.claims;
-    } else {
-      const claims = await verifier.verify(raw, call.locals.thumbprint, now);
+      call.peer = hit.claims.sub;
+      return undefined;
+    }
+    return verifier.verify(raw, call.locals.thumbprint, now).then((claims) => {
       if (key !== undefined) {
         if (verified.size >= max) verified.clear();
         verified.set(key, { claims, fromMs: claims.nbf * 1000, untilMs: claims.exp * 1000 });
       }
       call.claims = claims;
-    }
-    call.peer = call.claims.sub;
+      call.peer = claims.sub;
+    });
   };
 }
 
@@ -121,14 +124,18 @@ export function serviceStep(resolver: ServiceResolver): InwayStep {
     }
     return parsed;
   }
-  return async function service(call) {
-    const svc = (call.claims as AccessTokenClaims).svc;
-    const found = await resolver.resolve(svc);
+  function use(call: HopCall<InwayLocals>, svc: string, found: InwayService | undefined): void {
     if (found === undefined) {
       throw new FscError('ERROR_CODE_SERVICE_NOT_FOUND', 'the service in the access token is not offered by this inway', { domain: DOMAIN });
     }
     call.service = svc;
     call.locals.endpoint = endpointOf(found.endpointUrl);
+  }
+  return function service(call) {
+    const svc = (call.claims as AccessTokenClaims).svc;
+    const found = resolver.resolve(svc);
+    if (found instanceof Promise) return found.then((f) => use(call, svc, f));
+    return use(call, svc, found);
   };
 }
 

@@ -53,6 +53,8 @@ const FORWARD_ERRORS: ForwardErrorCodes = {
   upstreamName: 'the inway',
 };
 
+const SLOW_OR_ABORTED: ReadonlySet<string> = new Set(['headers-timeout', 'body-timeout', 'timeout', 'aborted']);
+
 /** The inway's answers that mean "get a new token" (fsc-core Inway "Codes"). */
 const TOKEN_REJECTIONS: ReadonlySet<string> = new Set(['ERROR_CODE_ACCESS_TOKEN_EXPIRED', 'ERROR_CODE_ACCESS_TOKEN_INVALID']);
 
@@ -217,6 +219,15 @@ export function targetStep(options: TargetStepOptions): OutwayStep {
       bodyTimeoutMs: options.bodyTimeoutMs,
       errors: FORWARD_ERRORS,
       addResponse: [FSC_TRANSACTION_ID, transactionId],
+      // A token names its inway (`aud`): when that inway cannot be reached, the provider may have moved
+      // the service to another one. Drop the token and re-read the grants, so the next call asks the
+      // provider again instead of pinning a dead inway until the token expires.
+      onFailure: (failure) => {
+        // A slow answer or our own client leaving says nothing about where the inway is.
+        if (SLOW_OR_ABORTED.has(failure.kind)) return;
+        tokens.invalidate(grant.grantHash, token.token);
+        grants.invalidate();
+      },
       retry: (status, upstreamHeaders) => {
         const code = upstreamHeaders[FSC_ERROR_CODE];
         if (status !== 401 || typeof code !== 'string' || !TOKEN_REJECTIONS.has(code)) return undefined;

@@ -64,6 +64,16 @@ describe('inway incoming requests', () => {
     expect(h.service.requests).toHaveLength(0);
   });
 
+  it('denies a validly signed token whose aud names another inway (401 INVALID; issue 10 finding 7)', async () => {
+    h = await startInwayHarness(pki, { inway: { audience: 'https://inway.provider.example:443' } });
+    const other = await h.call(`/personen/${KNOWN_BSN}`, { token: await h.token({ audience: 'https://other-inway.example:443' }) });
+    await expectInwayError(other, 401, 'ERROR_CODE_ACCESS_TOKEN_INVALID');
+    expect(h.service.requests).toHaveLength(0);
+    const ours = await h.call(`/personen/${KNOWN_BSN}`, { token: await h.token({ audience: 'https://inway.provider.example:443' }) });
+    expect(ours.statusCode).toBe(200);
+    await ours.body.dump();
+  });
+
   it('Inway-Incoming-Request-3: denies a token bound to a different certificate (401 INVALID)', async () => {
     h = await startInwayHarness(pki);
     // A genuine token, issued by our manager, but for the other peer's certificate…

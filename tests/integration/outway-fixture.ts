@@ -265,18 +265,6 @@ export async function createOutwayWorld(options: OutwayWorldOptions = {}): Promi
   cleanup.push(() => rm(providerDir, { recursive: true, force: true }));
   const providerTxlog = await createTxLog({ kind: 'sqlite', dataDir: providerDir, peerId: OIN.provider, headIntervalMs: 0, clock: providerClock });
   cleanup.push(() => providerTxlog.close());
-  const providerCert = fed.pki.peers[OIN.provider]!;
-  const inway = createInway({
-    config: { inway: { listen: { host: '127.0.0.1', port: 0 }, services: services.map((name) => ({ name, endpointUrl: service.url })) } },
-    logger: log.logger.child({ component: 'inway' }),
-    txlog: providerTxlog,
-    clock: options.inwayClock ?? providerClock,
-    tls: { ca: fed.pki.caPem, cert: providerCert.chainPem, key: providerCert.keyPem },
-    peerId: OIN.provider,
-    groupId: GROUP_ID,
-  });
-  await inway.listen();
-  cleanup.push(() => inway.close());
 
   const holder: { directory?: RunningPeer } = {};
   const directory = await startPeer(fed, {
@@ -293,6 +281,20 @@ export async function createOutwayWorld(options: OutwayWorldOptions = {}): Promi
   holder.directory = directory;
   const dir = { address: directory.address, peerId: OIN.directory };
   const provider = await startPeer(fed, { oin: OIN.provider, directory: dir, clock: providerClock });
+  const providerCert = fed.pki.peers[OIN.provider]!;
+  const inway = createInway({
+    config: { inway: { listen: { host: '127.0.0.1', port: 0 }, services: services.map((name) => ({ name, endpointUrl: service.url })) } },
+    logger: log.logger.child({ component: 'inway' }),
+    txlog: providerTxlog,
+    clock: options.inwayClock ?? providerClock,
+    tls: { ca: fed.pki.caPem, cert: providerCert.chainPem, key: providerCert.keyPem },
+    peerId: OIN.provider,
+    groupId: GROUP_ID,
+    // As the peer assembly does: a token whose contract ended is refused.
+    contracts: provider.store,
+  });
+  await inway.listen();
+  cleanup.push(() => inway.close());
   for (const name of services) {
     await provider.store.putService({ name, endpointUrl: service.url, inwayAddress: inway.url, protocol: 'PROTOCOL_TCP_HTTP_1.1' });
   }

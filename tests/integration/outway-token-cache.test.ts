@@ -2,10 +2,19 @@
 // one token fetch per grant however many requests arrive together, refreshed ahead of expiry, fetched
 // again once when the inway refuses it, and a revoked contract stops traffic as soon as the outway
 // hears of it. Clocks are injected: the provider's manager and inway, or the outway, run ahead.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInway } from '../../gateway/inway/index.ts';
 import { CONTRACTS_CHANGED_CHANNEL } from '../../gateway/outway/index.ts';
-import { createOutwayWorld, fscErrorOf, json, OIN, type OutwayWorld, type ServiceRequest } from './outway-fixture.ts';
+import { createUuidV7Generator } from '../../gateway/protocol/index.ts';
+import { createTxLog } from '../../gateway/txlog/index.ts';
+
+const newTransactionId = createUuidV7Generator();
+import { createOutwayWorld, fscErrorOf, GROUP_ID, json, OIN, type OutwayWorld, type ServiceRequest } from './outway-fixture.ts';
 
 const TOKEN_LIFETIME_MS = 300_000; // the manager's default tokenLifetimeSeconds
 
@@ -156,5 +165,97 @@ describe('a revoked contract', () => {
     const err = await fscErrorOf(await world.call(`/${OIN.provider}/basisregistratie/x`));
     expect(err).toMatchObject({ code: 'ERROR_CODE_NO_GRANT', domain: 'ERROR_DOMAIN_OUTWAY' });
     expect(err.body.reachable_services).toEqual([]);
+  });
+});
+
+describe('a revoked contract at the provider (issue 10 finding 2)', () => {
+  let world: OutwayWorld;
+
+  beforeAll(async () => {
+    world = await createOutwayWorld();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('the inway refuses a token fetched before the revocation within a second, even from an outway that ignores it', async () => {
+    // A token the provider issued while the contract was valid, as the service saw it.
+    const res = await world.call(`/${OIN.provider}/basisregistratie/x`);
+    expect(res.statusCode).toBe(200);
+    const token = String((await json<ServiceRequest>(res)).headers['fsc-authorization']);
+    const consumerCert = world.fed.pki.peers[OIN.consumer]!;
+    const agent = new Agent({ connect: { ca: world.fed.pki.caPem, cert: consumerCert.chainPem, key: consumerCert.keyPem } });
+    let lastId = '';
+    const direct = async (): Promise<{ status: number; code: unknown }> => {
+      lastId = newTransactionId();
+      const r = await agent.request({
+        origin: world.inway.url,
+        path: '/x',
+        method: 'GET',
+        headers: { 'fsc-authorization': token, 'fsc-transaction-id': lastId },
+      });
+      await r.body.text();
+      return { status: r.statusCode, code: r.headers['fsc-error-code'] };
+    };
+    try {
+      // The rogue outway: straight to the inway with the old token. Works while the contract is valid.
+      expect((await direct()).status).toBe(200);
+      const contract = world.connections.get('basisregistratie')!;
+      await world.provider.manager.service.sign(contract.contentHash, 'revoke');
+      const revokedAt = performance.now();
+      await expect.poll(direct, { timeout: 1_000, interval: 50 }).toEqual({ status: 401, code: 'ERROR_CODE_ACCESS_TOKEN_INVALID' });
+      expect(performance.now() - revokedAt).toBeLessThan(1_000);
+      // Refused before the record and the forward: the provider's log has no record of the call.
+      expect((await world.providerTxlog.query({ transactionIds: [lastId] })).records).toEqual([]);
+    } finally {
+      await agent.close();
+    }
+  });
+});
+
+describe('a service moved to another inway (issue 10 finding 6)', () => {
+  let world: OutwayWorld;
+
+  beforeAll(async () => {
+    world = await createOutwayWorld();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('drops the cached token when its inway is unreachable, so the next call reaches the new inway', async () => {
+    expect((await world.call(`/${OIN.provider}/basisregistratie/x`)).statusCode).toBe(200);
+    // The provider moves the service to a second inway and stops the first one.
+    const providerCert = world.fed.pki.peers[OIN.provider]!;
+    const dir = await mkdtemp(join(tmpdir(), 'koppel-second-inway-'));
+    const txlog = await createTxLog({ kind: 'sqlite', dataDir: dir, peerId: OIN.provider, headIntervalMs: 0 });
+    const second = createInway({
+      config: { inway: { listen: { host: '127.0.0.1', port: 0 }, services: [{ name: 'basisregistratie', endpointUrl: world.service.url }] } },
+      logger: world.log.logger.child({ component: 'second inway' }),
+      txlog,
+      tls: { ca: world.fed.pki.caPem, cert: providerCert.chainPem, key: providerCert.keyPem },
+      peerId: OIN.provider,
+      groupId: GROUP_ID,
+      contracts: world.provider.store,
+    });
+    try {
+      await second.listen();
+      await world.addService('basisregistratie', second.url);
+      await world.inway.close();
+      // The cached token still names the first inway: that call fails, and takes the token with it.
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await world.call(`/${OIN.provider}/basisregistratie/x`);
+        await res.body.text();
+        statuses.push(res.statusCode);
+        if (res.statusCode === 200) break;
+      }
+      expect(statuses.at(-1)).toBe(200);
+      expect(statuses.length).toBeLessThanOrEqual(2);
+    } finally {
+      await second.close();
+      await txlog.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
