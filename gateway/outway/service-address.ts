@@ -7,7 +7,7 @@
 // URL, so `%2F`, repeated query keys and odd spacing reach the service byte for byte. The one change:
 // dot segments are resolved and may not climb above the service (hop/request-target.ts), because a
 // `..` would otherwise reach files or endpoints outside the published one; a fragment is dropped.
-import { FscError, HashType, parseHash } from '../protocol/index.ts';
+import { FscError, HashType, assertKnownHashAlgorithm, parseHash } from '../protocol/index.ts';
 import { safeRequestTarget } from '../hop/index.ts';
 
 export type ServiceAddress =
@@ -91,6 +91,7 @@ function addressOf(target: string, grantHashHeader: string | readonly string[] |
       throw new FscError('ERROR_CODE_BAD_REQUEST', 'header Fsc-Grant-Hash must not be repeated', { domain: 'ERROR_DOMAIN_OUTWAY' });
     }
     let parsed;
+    assertKnownHashAlgorithm(grantHashHeader.trim(), 'ERROR_DOMAIN_OUTWAY');
     try {
       parsed = parseHash(grantHashHeader.trim());
     } catch (err) {

@@ -11,7 +11,7 @@
  *   {@link fsc11ContentBytes} and {@link fsc11GrantBytes}.
  */
 import { createHash } from 'node:crypto';
-import { FscError } from './errors.ts';
+import { FscError, type ErrorDomain } from './errors.ts';
 import { uuidToBytes } from './ids.ts';
 import { canonicalBytes } from './jcs.ts';
 import type {
@@ -117,6 +117,19 @@ export function parseHash(s: string): ParsedHash {
   // token `gth`, URL paths), so only the one canonical spelling of a digest is accepted.
   if (digest.toString('base64url') !== encoded) throw malformed('digest is not canonical base64url');
   return { algorithm, type, digest, hash: formatHash(algorithm, type, digest) };
+}
+
+/**
+ * Throws ERROR_CODE_UNKNOWN_HASH_ALGORITHM_HASH when `s` has the shape of a hash string with an
+ * algorithm number we do not know; anything else passes (the caller reports other defects its own
+ * way). fsc-core reserves that code for every place that takes a hash, so it is never a mismatch or
+ * a generic bad request.
+ */
+export function assertKnownHashAlgorithm(s: string, domain?: ErrorDomain): void {
+  const m = typeof s === 'string' && s.length <= MAX_HASH_LENGTH ? HASH_SHAPE.exec(s) : null;
+  if (m !== null && !ALGORITHM_BY_ID.has(Number(m[1]))) {
+    throw new FscError('ERROR_CODE_UNKNOWN_HASH_ALGORITHM_HASH', `unknown hash algorithm ${m[1]}`, domain === undefined ? {} : { domain });
+  }
 }
 
 /** `$<alg>$<type>$<base64url digest without padding>` (fsc-core "The content hash", steps 3–6). */

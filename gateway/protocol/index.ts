@@ -156,6 +156,7 @@ export {
   hashTypeOfGrant,
   isGrantHashType,
   parseHash,
+  assertKnownHashAlgorithm,
   formatHash,
   contentHash,
   grantHash,

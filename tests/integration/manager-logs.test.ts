@@ -237,6 +237,12 @@ describe('GET /v1/logs', () => {
     expect(schema.requestErrors({ limit: '25', after: String(T0) })).toEqual([]);
   });
 
+  it('answers a grant_hash with an unknown hash algorithm with ERROR_CODE_UNKNOWN_HASH_ALGORITHM_HASH', async () => {
+    const res = await get(OIN.provider, { grant_hash: '$9$3$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
+    expect(res.status).toBe(422);
+    expect(res.raw).toMatchObject({ code: 'ERROR_CODE_UNKNOWN_HASH_ALGORITHM_HASH' });
+  });
+
   it('the schema check itself refuses a body that breaks logging.yaml', () => {
     expect(schema.responseErrors({ records: [{ transaction_id: 'x' }], pagination: { next_cursor: '' } })).not.toEqual([]);
     expect(schema.responseErrors({ records: [] })).not.toEqual([]);

@@ -94,6 +94,12 @@ describe('Outway-IncomingRequest-1: a request that can be proxied to the inway',
     expect(echoed.headers['fsc-grant-hash']).toBeUndefined();
   });
 
+  it('answers a Fsc-Grant-Hash with an unknown hash algorithm with ERROR_CODE_UNKNOWN_HASH_ALGORITHM_HASH, not a bad request', async () => {
+    const res = await world.call('/x', { headers: { 'fsc-grant-hash': '$9$3$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
+    expect(res.statusCode).toBe(422);
+    expect(await json(res)).toMatchObject({ domain: 'ERROR_DOMAIN_OUTWAY', code: 'ERROR_CODE_UNKNOWN_HASH_ALGORITHM_HASH' });
+  });
+
   it('passes method, body and end-to-end headers; returns Fsc-Transaction-Id', async () => {
     const body = JSON.stringify({ name: 'Jan' });
     const res = await world.call(`/${OIN.provider}/basisregistratie/persons`, {

@@ -393,3 +393,20 @@ describe('parseHash / formatHash', () => {
     expect(fscErrorOf(() => parseHash(42 as unknown as string)).code).toBe('ERROR_CODE_BAD_REQUEST');
   });
 });
+
+describe('assertKnownHashAlgorithm', () => {
+  it('throws the unknown-algorithm code for a well-shaped hash with an unknown algorithm number, and nothing else', async () => {
+    const { assertKnownHashAlgorithm, FscError } = await import('../../gateway/protocol/index.ts');
+    const unknown = `$9$1$${'A'.repeat(86)}`;
+    expect(() => assertKnownHashAlgorithm(unknown)).toThrow(FscError);
+    try {
+      assertKnownHashAlgorithm(unknown, 'ERROR_DOMAIN_OUTWAY');
+      expect.unreachable('an unknown algorithm must throw');
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'ERROR_CODE_UNKNOWN_HASH_ALGORITHM_HASH', status: 422, domain: 'ERROR_DOMAIN_OUTWAY' });
+    }
+    // Known algorithm, or not a hash at all: the caller reports those its own way.
+    expect(() => assertKnownHashAlgorithm(`$1$1$${'A'.repeat(86)}`)).not.toThrow();
+    expect(() => assertKnownHashAlgorithm('not a hash')).not.toThrow();
+  });
+});

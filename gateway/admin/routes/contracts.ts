@@ -3,7 +3,7 @@
 // contract negotiation. Signing goes through the manager, which sends the signature to every other
 // peer on the contract (fsc-core "Signatures": "The Manager MUST propagate the signature").
 import { Hono } from 'hono';
-import { FscError, HashType, parseHash } from '../../protocol/index.ts';
+import { FscError, HashType, assertKnownHashAlgorithm, parseHash } from '../../protocol/index.ts';
 import type { ContractState, GrantType, SignatureType } from '../../protocol/index.ts';
 import type { ListContractsOptions } from '../../store/index.ts';
 import type { AdminContext } from '../context.ts';
@@ -47,6 +47,7 @@ function single(values: string[] | undefined, name: string): string | undefined 
 
 /** The content hash from the URL path, checked before anything is looked up. */
 export function contractHashParam(value: string): string {
+  assertKnownHashAlgorithm(value);
   try {
     if (parseHash(value).type === HashType.Contract) return value;
   } catch {

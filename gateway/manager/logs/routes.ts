@@ -3,7 +3,7 @@
 // caller is known from its verified mTLS client certificate and never from the request.
 import type { Context, Env } from 'hono';
 import { Hono } from 'hono';
-import { FscError } from '../../protocol/index.ts';
+import { FscError, assertKnownHashAlgorithm } from '../../protocol/index.ts';
 import { MAX_TRANSACTION_IDS, type SortOrder, type TxLog, type TxLogFilter, type TxLogPage } from '../../txlog/index.ts';
 import type { ManagerEnv } from '../http-context.ts';
 import { toWireLogRecord, type WireLogRecord } from './wire.ts';
@@ -81,6 +81,7 @@ export function parseLogsQuery(query: (name: string) => string[] | undefined): {
   if (after !== undefined) filter.after = after;
   if (before !== undefined) filter.before = before;
   const grantHashes = boundedList(query('grant_hash'), 'grant_hash', MAX_GRANT_HASH_LENGTH);
+  for (const h of grantHashes) assertKnownHashAlgorithm(h);
   if (grantHashes.length > 0) filter.grantHashes = grantHashes;
   const serviceNames = boundedList(query('service_name'), 'service_name', MAX_SERVICE_NAME_LENGTH);
   if (serviceNames.length > 0) filter.serviceNames = serviceNames;
