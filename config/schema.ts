@@ -258,13 +258,15 @@ const timeoutsSchema = z
       .int()
       .min(1)
       .default(30_000)
-      .describe('Time a peer or service may take to send response headers.'),
+      .describe(
+        'Time a peer or service may take to send response headers. The outway waits a quarter longer for an inway, so that an inway with the same setting answers a slow service with its own SERVICE_TIMEOUT first.',
+      ),
     bodyIdleMs: z
       .number()
       .int()
       .min(1)
       .default(30_000)
-      .describe('Longest pause allowed between two chunks of a request or response body.'),
+      .describe('Longest pause allowed between two chunks of a request or response body (the outway: a quarter longer, as above).'),
   })
   .prefault({})
   .describe('Timeouts for outgoing connections (outway → inway, inway → service, manager → manager).');

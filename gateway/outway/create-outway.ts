@@ -42,6 +42,9 @@ export interface OutwayTuning {
   maxConnectionsPerInway: number;
 }
 
+/** The outway waits this much longer for an inway than an inway waits for its service. */
+export const UPSTREAM_TIMEOUT_FACTOR = 1.25;
+
 export const DEFAULT_OUTWAY_TUNING: Readonly<OutwayTuning> = Object.freeze({
   grantCacheTtlMs: 5_000,
   grantMissRefreshMs: 0,
@@ -141,8 +144,11 @@ export function createOutway(options: CreateOutwayOptions): Outway {
         grants,
         logger,
         newTransactionId: createUuidV7Generator({ now: clock }),
-        headersTimeoutMs: config.timeouts.headersMs,
-        bodyTimeoutMs: config.timeouts.bodyIdleMs,
+        // A quarter longer than the same timeouts at the inway: with equal settings on both sides the
+        // inway's own service timeout answers first, and the client learns whose timeout it was
+        // (SERVICE_TIMEOUT from the inway) instead of "the inway did not respond".
+        headersTimeoutMs: Math.round(config.timeouts.headersMs * UPSTREAM_TIMEOUT_FACTOR),
+        bodyTimeoutMs: Math.round(config.timeouts.bodyIdleMs * UPSTREAM_TIMEOUT_FACTOR),
         maxReplayBodyBytes: tuning.maxReplayBodyBytes,
       }),
     ],

@@ -189,6 +189,8 @@ export interface OutwayWorldOptions {
   tuning?: Partial<OutwayTuning>;
   /** Outway → inway/manager timeouts. */
   timeouts?: { connectMs?: number; headersMs?: number; bodyIdleMs?: number };
+  /** Inway → service timeouts (default: the inway's defaults). */
+  inwayTimeouts?: { connectMs?: number; headersMs?: number; bodyIdleMs?: number };
   /** Services the consumer connects to at start (valid contracts). Default: all of `services`. */
   connect?: readonly string[];
 }
@@ -283,7 +285,10 @@ export async function createOutwayWorld(options: OutwayWorldOptions = {}): Promi
   const provider = await startPeer(fed, { oin: OIN.provider, directory: dir, clock: providerClock });
   const providerCert = fed.pki.peers[OIN.provider]!;
   const inway = createInway({
-    config: { inway: { listen: { host: '127.0.0.1', port: 0 }, services: services.map((name) => ({ name, endpointUrl: service.url })) } },
+    config: {
+      inway: { listen: { host: '127.0.0.1', port: 0 }, services: services.map((name) => ({ name, endpointUrl: service.url })) },
+      ...(options.inwayTimeouts === undefined ? {} : { timeouts: options.inwayTimeouts }),
+    },
     logger: log.logger.child({ component: 'inway' }),
     txlog: providerTxlog,
     clock: options.inwayClock ?? providerClock,

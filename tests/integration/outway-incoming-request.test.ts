@@ -314,3 +314,19 @@ describe('Outway-IncomingRequest-3: a request proxied to a failing inway', () =>
     expect(err).toMatchObject({ status: 504, header: 'ERROR_CODE_SERVICE_TIMEOUT', domain: 'ERROR_DOMAIN_OUTWAY' });
   });
 });
+
+describe('whose timeout it was (issue 10 finding 5)', () => {
+  let timed: OutwayWorld;
+  beforeAll(async () => {
+    // The same timeouts on both sides, as two organisations with default settings have.
+    timed = await createOutwayWorld({ timeouts: { headersMs: 800 }, inwayTimeouts: { headersMs: 800 } });
+  });
+  afterAll(async () => {
+    await timed?.close();
+  });
+
+  it("a slow service is the inway's 504 SERVICE_TIMEOUT, passed through, not the outway's \"inway did not respond\"", async () => {
+    const err = await fscErrorOf(await timed.call(`/${OIN.provider}/basisregistratie/slow?ms=3000`));
+    expect(err).toMatchObject({ status: 504, header: 'ERROR_CODE_SERVICE_TIMEOUT', domain: 'ERROR_DOMAIN_INWAY' });
+  });
+});
