@@ -118,7 +118,9 @@ export function createHop<L>(options: HopOptions<L>): Hop {
           direction: options.direction,
           status,
           duration_ms: Math.round(durationMs),
+          bytes: call.bytesOut,
           ...(call.errorCode === undefined ? {} : { error_code: call.errorCode }),
+          ...(call.abortedBy === undefined ? {} : { aborted_by: call.abortedBy }),
         })
         .catch((err: unknown) => logger.warn({ transactionId: call.transactionId, err }, 'transaction log completion not written'));
     }

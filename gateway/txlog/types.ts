@@ -75,8 +75,12 @@ export interface CompletionInput {
   /** HTTP status returned to the client (or 0 when the connection failed before a status). */
   status: number;
   duration_ms: number;
-  /** `Fsc-Error-Code` when the gateway itself answered with an error. */
+  /** `Fsc-Error-Code` when the gateway itself answered with an error, or of the failure that cut the answer. */
   error_code?: string;
+  /** Response body bytes passed to the client (absent in entries written before it was recorded). */
+  bytes?: number;
+  /** Who ended the call before its answer was complete: the client, or the next hop (upstream). */
+  aborted_by?: 'client' | 'upstream';
 }
 
 /** Chain fields every entry carries; hashed together with the content. */
@@ -112,6 +116,8 @@ export interface CompletionInfo {
   status: number;
   duration_ms: number;
   error_code?: string;
+  bytes?: number;
+  aborted_by?: 'client' | 'upstream';
   seq: number;
   at_ms: number;
 }

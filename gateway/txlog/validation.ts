@@ -135,5 +135,13 @@ export function validateCompletion(input: CompletionInput): CompletionInput {
     duration_ms: input.duration_ms,
   };
   if (input.error_code !== undefined) out.error_code = text(input.error_code, 'error_code', 128);
+  if (input.bytes !== undefined) {
+    if (!Number.isSafeInteger(input.bytes) || input.bytes < 0) fail('bytes must be a non-negative integer');
+    out.bytes = input.bytes;
+  }
+  if (input.aborted_by !== undefined) {
+    if (input.aborted_by !== 'client' && input.aborted_by !== 'upstream') fail('aborted_by must be client or upstream');
+    out.aborted_by = input.aborted_by;
+  }
   return out;
 }

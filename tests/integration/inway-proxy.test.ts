@@ -259,6 +259,46 @@ describe('inway proxying', () => {
     await expect.poll(() => h!.lines.some((l) => l.msg === 'service response body failed')).toBe(true);
   });
 
+  it('completion records carry the true outcome: bytes, the code of a cut, who aborted (issue 10 finding 4)', async () => {
+    h = await startInwayHarness(pki, { timeouts: { bodyIdleMs: 300 } });
+    const completion = async (id: string) => {
+      let c: Record<string, unknown> | undefined;
+      await expect
+        .poll(async () => {
+          c = (await h!.txlog.query({ transactionIds: [id] })).records[0]?.completion as Record<string, unknown> | undefined;
+          return c !== undefined;
+        })
+        .toBe(true);
+      return c!;
+    };
+    // A whole answer: its status and size, nobody aborted.
+    const okId = newTransactionId();
+    const ok = await h.call('/bulk?bytes=4321', { transactionId: okId });
+    expect((await ok.body.arrayBuffer()).byteLength).toBe(4321);
+    const okDone = await completion(okId);
+    expect(okDone).toMatchObject({ status: 200, bytes: 4321 });
+    expect(okDone.aborted_by).toBeUndefined();
+    expect(okDone.error_code).toBeUndefined();
+
+    // The service stalls after its head: the inway cuts the answer, and says so.
+    const stallId = newTransactionId();
+    const stalled = await h.call('/slow?ms=5000&after=headers', { transactionId: stallId });
+    await expect(stalled.body.text()).rejects.toThrow();
+    expect(await completion(stallId)).toMatchObject({ status: 200, error_code: 'ERROR_CODE_SERVICE_TIMEOUT', aborted_by: 'upstream' });
+
+    // The client leaves before any answer: no status went out.
+    const goneId = newTransactionId();
+    const received = new Promise<void>((resolve) => {
+      h!.service.onRequest = () => resolve();
+    });
+    const controller = new AbortController();
+    const pending = h.call('/slow?ms=10000', { transactionId: goneId, signal: controller.signal });
+    await received;
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    expect(await completion(goneId)).toMatchObject({ status: 0, aborted_by: 'client' });
+  });
+
   it('propagates a client abort to the service', async () => {
     h = await startInwayHarness(pki);
     const received = new Promise<void>((resolve) => {

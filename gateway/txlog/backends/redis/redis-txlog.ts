@@ -339,6 +339,8 @@ export class RedisTxLog extends BaseTxLog {
           at_ms: c.body.at_ms,
         };
         if (c.body.error_code !== undefined) info.error_code = c.body.error_code;
+        if (c.body.bytes !== undefined) info.bytes = c.body.bytes;
+        if (c.body.aborted_by !== undefined) info.aborted_by = c.body.aborted_by;
         completions.set(`${c.body.transaction_id} ${c.body.direction}`, info);
       }
     }

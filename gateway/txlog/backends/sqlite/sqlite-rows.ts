@@ -22,6 +22,8 @@ export function rowToBody(r: EntryRow): EntryBody {
     'status',
     'duration_ms',
     'error_code',
+    'bytes',
+    'aborted_by',
   ] as const) {
     put(o, k, r[k]);
   }

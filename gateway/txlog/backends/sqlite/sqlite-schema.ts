@@ -34,7 +34,9 @@ CREATE TABLE IF NOT EXISTS txlog_entries (
   additional_data TEXT,
   status INTEGER,
   duration_ms INTEGER,
-  error_code TEXT
+  error_code TEXT,
+  bytes INTEGER,
+  aborted_by TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS txlog_entries_seq ON txlog_entries (peer_id, seq);
 CREATE INDEX IF NOT EXISTS txlog_entries_tx ON txlog_entries (peer_id, transaction_id);
@@ -83,6 +85,11 @@ CREATE TABLE IF NOT EXISTS txlog_anchors (
 export function applySchema(db: Database): void {
   db.transaction(() => {
     db.exec(SCHEMA);
+    // Files from before completions recorded bytes and who aborted: add the columns (null in old rows).
+    const columns = new Set((db.prepare('PRAGMA table_info(txlog_entries)').all() as { name: string }[]).map((c) => c.name));
+    for (const [name, type] of [['bytes', 'INTEGER'], ['aborted_by', 'TEXT']] as const) {
+      if (!columns.has(name)) db.exec(`ALTER TABLE txlog_entries ADD COLUMN ${name} ${type}`);
+    }
     db.prepare(`INSERT OR IGNORE INTO txlog_meta (key, value) VALUES ('schema', ?)`).run(String(SQLITE_SCHEMA_VERSION));
     const row = db.prepare(`SELECT value FROM txlog_meta WHERE key = 'schema'`).get() as { value: string } | undefined;
     if (Number(row?.value) > SQLITE_SCHEMA_VERSION) {
@@ -120,6 +127,8 @@ export interface EntryRow {
   status: number | null;
   duration_ms: number | null;
   error_code: string | null;
+  bytes: number | null;
+  aborted_by: string | null;
 }
 
 export const ENTRY_COLUMNS = [
@@ -147,4 +156,6 @@ export const ENTRY_COLUMNS = [
   'status',
   'duration_ms',
   'error_code',
+  'bytes',
+  'aborted_by',
 ] as const;

@@ -323,6 +323,8 @@ export class SqliteTxLog extends BaseTxLog {
         at_ms: c.at_ms,
       };
       if (c.error_code !== null) info.error_code = c.error_code;
+      if (c.bytes !== null) info.bytes = c.bytes;
+      if (c.aborted_by === 'client' || c.aborted_by === 'upstream') info.aborted_by = c.aborted_by;
       out.set(key, info);
     }
     return out;

@@ -84,7 +84,8 @@ function headNow() {
  * @typedef {{ peer_id: string, seq: number, v: number, kind: string, prev_hash: string, hash: string,
  *   at_ms: number, transaction_id: string, direction: string, grant_hash?: string, service_name?: string,
  *   created_at?: number, source?: Party, destination?: Party, trace_id?: string, span_id?: string,
- *   additional_data?: Record<string, string>, status?: number, duration_ms?: number, error_code?: string }} LinkedEntry
+ *   additional_data?: Record<string, string>, status?: number, duration_ms?: number, error_code?: string,
+ *   bytes?: number, aborted_by?: string }} LinkedEntry
  */
 
 /**
@@ -120,6 +121,8 @@ function rowOf(e) {
     status: record ? null : e.status,
     duration_ms: record ? null : e.duration_ms,
     error_code: record ? null : (e.error_code ?? null),
+    bytes: record ? null : (e.bytes ?? null),
+    aborted_by: record ? null : (e.aborted_by ?? null),
   };
 }
 
