@@ -380,6 +380,12 @@ const txlogSchema = z
       .min(1)
       .optional()
       .describe('Delete records older than this. Omitted: keep every record.'),
+    redisAcceptLoss: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Run with txlog.kind "redis" even when that Redis does not put every write on disk before it answers (appendonly yes, appendfsync always): acknowledged records can then be lost in a crash. Off: the peer refuses to start on such a Redis. Meant for development only; a warning is logged at every start.',
+      ),
     headSignIntervalMs: z
       .number()
       .int()

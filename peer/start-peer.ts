@@ -5,6 +5,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { backendOptionsFrom, type BackendLocation } from './backends.ts';
+import { persistenceProblem, readRedisPersistence } from '../gateway/redis/index.ts';
 import type { KoppelConfig } from '../config/index.ts';
 import { createDirectory, type Directory, type DirectoryHealthSettings } from '../directory/index.ts';
 import { createAdminApi, consoleAdminFrom, type AdminApi } from '../gateway/admin/index.ts';
@@ -103,6 +104,25 @@ async function openTxLog(
 }
 
 /**
+ * fsc-logging: a record is durable before the call is forwarded. On Redis that holds only with
+ * appendonly yes and appendfsync always; refuse to start otherwise, unless txlog.redisAcceptLoss.
+ */
+async function checkRedisDurability(config: KoppelConfig, url: string, logger: Logger): Promise<void> {
+  let problem: string | undefined;
+  try {
+    problem = persistenceProblem(await readRedisPersistence(url));
+  } catch (err) {
+    problem = `the persistence settings of Redis could not be read (${err instanceof Error ? err.message : String(err)}), so durability cannot be checked`;
+  }
+  if (problem === undefined) return;
+  if (config.txlog.redisAcceptLoss) {
+    logger.warn({ problem }, 'transaction log on a Redis that can lose acknowledged records (txlog.redisAcceptLoss)');
+    return;
+  }
+  throw new Error(`${problem}. Configure Redis so, or set txlog.redisAcceptLoss to accept the loss.`);
+}
+
+/**
  * Opens the stores and starts the requested components. On a failure half-way, whatever was
  * started is closed again before the error is rethrown.
  */
@@ -143,6 +163,7 @@ export async function startPeer(options: StartPeerOptions): Promise<RunningPeer>
 
   try {
     const backends = await backendOptionsFrom(config);
+    if (backends.txlog.kind === 'redis') await checkRedisDurability(config, backends.txlog.url, logger);
     store = await openStore(backends.store, peerId, clock, logger);
     const openedStore = store;
     stack.push({ name: 'store', close: () => openedStore.close() });

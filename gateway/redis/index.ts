@@ -2,3 +2,5 @@
 export { defineRedisScript, runRedisScript } from './scripts.ts';
 export type { RedisScript } from './scripts.ts';
 export { redisKeyPrefix, redisUrlWithPassword } from './connection.ts';
+export { persistenceProblem, readRedisPersistence } from './durability.ts';
+export type { RedisPersistence } from './durability.ts';

@@ -63,7 +63,7 @@ describe('config defaults', () => {
     });
     expect(c.dataDir).toBe('./data');
     expect(c.store).toEqual({ kind: 'sqlite', keyPrefix: 'koppel:' });
-    expect(c.txlog).toEqual({ kind: 'sqlite', headSignIntervalMs: 60000 });
+    expect(c.txlog).toEqual({ kind: 'sqlite', redisAcceptLoss: false, headSignIntervalMs: 60000 });
     expect(c.log).toEqual({ level: 'info' });
   });
 
