@@ -137,6 +137,22 @@ const managerSchema = z
       .describe(
         "Peer id (OIN) of the group directory. Omitted: taken from the directory's certificate on first contact.",
       ),
+    inwayHealthIntervalMs: z
+      .number()
+      .int()
+      .min(500)
+      .max(3_600_000)
+      .default(5_000)
+      .describe(
+        'Directory mode: time between two health probes of each listed inway. With the probe timeout, a dead inway shows as down within 10 s by default.',
+      ),
+    inwayHealthTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(60_000)
+      .default(3_000)
+      .describe('Directory mode: connect, TLS handshake and answer of one inway health probe.'),
     tokenLifetimeSeconds: z
       .number()
       .int()

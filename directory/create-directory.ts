@@ -22,9 +22,9 @@ import { createPublicationSigner, type PublicationSigner } from './publication-s
 import { koppelServiceRoutes } from './routes-koppel-services.ts';
 
 export interface DirectoryHealthSettings {
-  /** Time between two probes of an inway. Default 30 000. */
+  /** Time between two probes of an inway. Default `manager.inwayHealthIntervalMs` (5 000). */
   intervalMs: number;
-  /** Connect, TLS handshake and answer of one probe. Default 5 000. */
+  /** Connect, TLS handshake and answer of one probe. Default `manager.inwayHealthTimeoutMs` (3 000). */
   timeoutMs: number;
   /** Path requested on each inway. Default `/`. */
   probePath: string;
@@ -61,7 +61,8 @@ export interface Directory {
   close(): Promise<void>;
 }
 
-const DEFAULT_HEALTH: DirectoryHealthSettings = { intervalMs: 30_000, timeoutMs: 5_000, probePath: '/' };
+// A dead inway shows as down within interval + timeout (8 s with the config defaults).
+const DEFAULT_HEALTH: Omit<DirectoryHealthSettings, 'intervalMs' | 'timeoutMs'> = { probePath: '/' };
 
 function mergeHooks(first: ManagerHooks, second: ManagerHooks | undefined): ManagerHooks {
   if (second === undefined) return first;
@@ -84,7 +85,12 @@ export function createDirectory(options: CreateDirectoryOptions): Directory {
   }
   const logger = options.logger.child({ component: 'directory' });
   const clock = options.clock ?? Date.now;
-  const health: DirectoryHealthSettings = { ...DEFAULT_HEALTH, ...options.health };
+  const health: DirectoryHealthSettings = {
+    ...DEFAULT_HEALTH,
+    intervalMs: options.config.manager.inwayHealthIntervalMs,
+    timeoutMs: options.config.manager.inwayHealthTimeoutMs,
+    ...options.health,
+  };
 
   const identity = peerFromCertificate(tls.certificate);
   const self = {

@@ -46,7 +46,11 @@ describe('config defaults', () => {
       mode: 'peer',
       tokenLifetimeSeconds: 300,
       maxBodyBytes: 1024 * 1024,
+      inwayHealthIntervalMs: 5_000,
+      inwayHealthTimeoutMs: 3_000,
     });
+    // Issue 10 finding 6: by default the directory sees a dead inway within 10 s (a round plus a timeout).
+    expect(c.manager.inwayHealthIntervalMs + c.manager.inwayHealthTimeoutMs).toBeLessThanOrEqual(10_000);
     expect(c.admin.listen).toEqual({ host: '127.0.0.1', port: 8081 });
     expect(c.inway).toEqual({ enabled: false, listen: { host: '127.0.0.1', port: 8444 }, services: [], workers: 1 });
     expect(c.outway).toEqual({ enabled: false, listen: { host: '127.0.0.1', port: 8080 }, workers: 1 });
