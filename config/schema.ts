@@ -205,6 +205,20 @@ const inwayServiceSchema = z.strictObject({
     .describe('Protocol announced in the service publication.'),
 });
 
+/** `inway.workers` / `outway.workers`: hop processes sharing the listener (peer/workers.ts). */
+function hopWorkers(role: 'inway' | 'outway') {
+  const Role = role === 'inway' ? 'Inway' : 'Outway';
+  return z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe(
+      `${Role} processes sharing the listener (\`koppel peer|${role}\`), for a machine with cores to spare: the workers relay their log records to one writer, so the log stays one chain with one group commit. Measured on 2 cores with the load generator beside it, 2 workers were slower than 1 (docs/performance.md).`,
+    );
+}
+
 const inwaySchema = z
   .strictObject({
     enabled: z.boolean().default(false).describe('Run the inway (provider side) in this process.'),
@@ -222,15 +236,7 @@ const inwaySchema = z
       .describe(
         'Services this inway offers, each `{name, endpointUrl, protocol}`. More can be added through the admin API.',
       ),
-    workers: z
-      .number()
-      .int()
-      .min(1)
-      .max(64)
-      .default(1)
-      .describe(
-        'Inway processes sharing the listener (`koppel peer|inway`), for a machine with cores to spare: the workers relay their log records to one writer, so the log stays one chain with one group commit. Measured on 2 cores with the load generator beside it, 2 workers were slower than 1 (docs/performance.md).',
-      ),
+    workers: hopWorkers('inway'),
   })
   .prefault({})
   .describe("The provider's reverse proxy: mTLS in from outways, plain HTTP(S) to the service.");
@@ -248,15 +254,7 @@ const outwaySchema = z
       })
       .optional()
       .describe('Serve HTTPS instead of plain HTTP to applications. Omitted: plain HTTP.'),
-    workers: z
-      .number()
-      .int()
-      .min(1)
-      .max(64)
-      .default(1)
-      .describe(
-        'Outway processes sharing the listener (`koppel peer|outway`), for a machine with cores to spare: the workers relay their log records to one writer, so the log stays one chain with one group commit. Measured on 2 cores with the load generator beside it, 2 workers were slower than 1 (docs/performance.md).',
-      ),
+    workers: hopWorkers('outway'),
   })
   .prefault({})
   .describe("The consumer's forward proxy: HTTP in from applications, mTLS out to inways.");

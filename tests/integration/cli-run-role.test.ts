@@ -156,6 +156,25 @@ describe('koppel directory|peer|manager|outway --config FILE', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  /** The publication and connection contracts, through both peers' admin APIs (idempotent). */
+  async function negotiate(): ReturnType<typeof negotiateContracts> {
+    const consumerCert = await readFile(join(dir, 'pki', 'consumer.pem'), 'utf8');
+    const admin = (port: number | undefined, tokenPath: string) =>
+      createAdminClient({ baseUrl: `http://${HOST}:${port}`, readToken: () => readFile(tokenPath, 'utf8') });
+    return negotiateContracts({
+      provider: { admin: admin(ports.providerAdmin, tokenPaths.provider), peerId: OIN.provider, name: 'provider' },
+      consumer: {
+        admin: admin(ports.consumerAdmin, tokenPaths.consumer),
+        peerId: OIN.consumer,
+        name: 'consumer',
+        outwayPublicKeyThumbprint: publicKeyThumbprint(consumerCert),
+      },
+      directoryName: 'directory',
+      service: { name: SERVICE, endpointUrl: registry.url },
+      progress: () => undefined,
+    });
+  }
+
   it(
     'runs a federation of separate role processes and stops each on SIGTERM with 0',
     { timeout: 180_000 },
@@ -171,23 +190,7 @@ describe('koppel directory|peer|manager|outway --config FILE', () => {
       expect(consumerOutway.output()).toContain(`outway     http://${HOST}:${ports.outway}`);
       expect(consumerOutway.output()).not.toContain('admin ');
 
-      const consumerCert = await readFile(join(dir, 'pki', 'consumer.pem'), 'utf8');
-      const contracts = await negotiateContracts({
-        provider: {
-          admin: createAdminClient({ baseUrl: `http://${HOST}:${ports.providerAdmin}`, readToken: () => readFile(tokenPaths.provider, 'utf8') }),
-          peerId: OIN.provider,
-          name: 'provider',
-        },
-        consumer: {
-          admin: createAdminClient({ baseUrl: `http://${HOST}:${ports.consumerAdmin}`, readToken: () => readFile(tokenPaths.consumer, 'utf8') }),
-          peerId: OIN.consumer,
-          name: 'consumer',
-          outwayPublicKeyThumbprint: publicKeyThumbprint(consumerCert),
-        },
-        directoryName: 'directory',
-        service: { name: SERVICE, endpointUrl: registry.url },
-        progress: () => undefined,
-      });
+      const contracts = await negotiate();
       expect(contracts.connection.negotiatedNow).toBe(true);
 
       // The outway process reads the contracts the manager process stored: it may need a moment.
@@ -229,23 +232,7 @@ describe('koppel directory|peer|manager|outway --config FILE', () => {
       expect(children(provider.child.pid)).toBe(2);
       expect(children(consumer.child.pid)).toBe(2);
 
-      const consumerCert = await readFile(join(dir, 'pki', 'consumer.pem'), 'utf8');
-      await negotiateContracts({
-        provider: {
-          admin: createAdminClient({ baseUrl: `http://${HOST}:${ports.providerAdmin}`, readToken: () => readFile(tokenPaths.provider, 'utf8') }),
-          peerId: OIN.provider,
-          name: 'provider',
-        },
-        consumer: {
-          admin: createAdminClient({ baseUrl: `http://${HOST}:${ports.consumerAdmin}`, readToken: () => readFile(tokenPaths.consumer, 'utf8') }),
-          peerId: OIN.consumer,
-          name: 'consumer',
-          outwayPublicKeyThumbprint: publicKeyThumbprint(consumerCert),
-        },
-        directoryName: 'directory',
-        service: { name: SERVICE, endpointUrl: registry.url },
-        progress: () => undefined,
-      });
+      await negotiate();
       const url = `http://${HOST}:${ports.outway}/${OIN.provider}/${SERVICE}/personen/999990196`;
       await expect
         .poll(async () => {

@@ -19,6 +19,18 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Resolves once a redis-server at `url` answers PING (it retries while the server starts). */
+export async function untilRedisAnswers(url: string): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect().catch(() => undefined);
+    await probe.ping();
+  } finally {
+    probe.disconnect();
+  }
+}
+
 export class PrivateRedis {
   readonly dir = mkdtempSync(join(tmpdir(), 'koppel-private-redis-'));
   child: ChildProcess | undefined;
@@ -48,14 +60,7 @@ export class PrivateRedis {
       ],
       { stdio: 'ignore' },
     );
-    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect().catch(() => undefined);
-      await probe.ping();
-    } finally {
-      probe.disconnect();
-    }
+    await untilRedisAnswers(this.url);
   }
 
   async stop(): Promise<void> {

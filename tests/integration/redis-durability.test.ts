@@ -7,27 +7,19 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initGroupCa, issuePeerCertificate } from '../../certs/index.ts';
 import { resolveConfig } from '../../config/index.ts';
 import { persistenceProblem, readRedisPersistence } from '../../gateway/redis/index.ts';
 import { createLogger } from '../../gateway/runtime/index.ts';
 import { startPeer } from '../../peer/index.ts';
-import { freePort, PrivateRedis } from './private-redis.ts';
+import { freePort, PrivateRedis, untilRedisAnswers } from './private-redis.ts';
 
 const OIN = '00000000000000000021';
 
 async function volatileRedis(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: null });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect().catch(() => undefined);
-    await probe.ping();
-  } finally {
-    probe.disconnect();
-  }
+  await untilRedisAnswers(`redis://127.0.0.1:${port}`);
   return child;
 }
 
