@@ -349,6 +349,14 @@ const listenersSchema = z
       .describe(
         'Bytes of the request target (path and query); longer ones are refused with 414. RFC 9112 §3 asks for at least 8 000.',
       ),
+    maxRequestBodyBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(134_217_728)
+      .describe(
+        'Bytes of a request body declared with Content-Length; larger ones are refused with 413 before any token work. 128 MiB by default: proxied bodies stream, so this bounds what one call may send, not memory.',
+      ),
   })
   .prefault({})
   .describe(

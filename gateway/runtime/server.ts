@@ -7,7 +7,8 @@
  * that never authenticate (issue 10, finding 3): a TLS handshake deadline, a deadline for the first
  * request head, a connection cap; and against framing the gateway cannot pass on faithfully
  * (finding 7): too many or too large header fields (431), an over-long request target (414), a
- * transfer coding other than `chunked` (501) — all refused before any handler runs.
+ * transfer coding other than `chunked` (501), a declared body over the limit (413) — all refused
+ * before any handler runs.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -63,6 +64,8 @@ export interface ServerLimits {
   maxHeaderBytes?: number;
   /** Bytes of the request target (path and query); more → 414. Default 8 192. */
   maxRequestTargetBytes?: number;
+  /** A declared request body (Content-Length) above this → 413. Default 128 MiB. */
+  maxRequestBodyBytes?: number;
 }
 
 /** The `listeners` section of a peer configuration: the same numbers as {@link ServerTimeouts} and {@link ServerLimits}. */
@@ -75,6 +78,7 @@ export interface ListenerSettings {
   maxHeadersCount: number;
   maxHeaderBytes: number;
   maxRequestTargetBytes: number;
+  maxRequestBodyBytes: number;
 }
 
 /**
@@ -99,6 +103,7 @@ export function listenerOptionsFrom(
       maxHeadersCount: settings.maxHeadersCount,
       maxHeaderBytes: settings.maxHeaderBytes,
       maxRequestTargetBytes: settings.maxRequestTargetBytes,
+      maxRequestBodyBytes: settings.maxRequestBodyBytes,
     },
   };
 }
@@ -153,6 +158,7 @@ const LIMIT_DEFAULTS = {
   maxHeadersCount: 100,
   maxHeaderBytes: 16_384,
   maxRequestTargetBytes: 8_192,
+  maxRequestBodyBytes: 134_217_728,
 } as const satisfies Required<ServerLimits>;
 
 function checkTimeouts(t: Required<ServerTimeouts>): void {
@@ -198,6 +204,11 @@ function framingRefusal(
   // The request line reaches us as a one-byte string: its length is its size in bytes.
   if ((req.url ?? '').length > limits.maxRequestTargetBytes) {
     return { code: 'ERROR_CODE_URI_TOO_LONG', message: 'request target too long', reason: 'request-target-length' };
+  }
+  // A body we would refuse anyway is refused before it is read, and before any token work.
+  const length = req.headers['content-length'];
+  if (length !== undefined && Number(length) > limits.maxRequestBodyBytes) {
+    return { code: 'ERROR_CODE_PAYLOAD_TOO_LARGE', message: 'request body too large', reason: 'body-length' };
   }
   // RFC 9112 §6.1: a server that receives a transfer coding it does not understand SHOULD answer 501.
   // Node would unchunk `gzip, chunked` and hand on a body whose remaining coding nobody announces.

@@ -396,6 +396,13 @@ describe.each([
     expect(ok.status).toBe(200);
   });
 
+  it('answers a declared body over maxRequestBodyBytes with 413 and an FSC error before reading it', async () => {
+    const before = started.handled();
+    const answer = await send(`POST /svc HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${134_217_728 + 1}\r\nConnection: close\r\n\r\nabc`);
+    expectFscError(answer, 413, 'ERROR_CODE_PAYLOAD_TOO_LARGE', domain);
+    expect(started.handled()).toBe(before);
+  });
+
   it('answers Transfer-Encoding: gzip, chunked with 501 and an FSC error', async () => {
     const before = started.handled();
     const answer = await send(

@@ -64,6 +64,7 @@ describe('config defaults', () => {
       maxHeadersCount: 100,
       maxHeaderBytes: 16384,
       maxRequestTargetBytes: 8192,
+      maxRequestBodyBytes: 134217728,
     });
     expect(c.dataDir).toBe('./data');
     expect(c.store).toEqual({ kind: 'sqlite', keyPrefix: 'koppel:' });
