@@ -255,6 +255,28 @@ const outwaySchema = z
       .optional()
       .describe('Serve HTTPS instead of plain HTTP to applications. Omitted: plain HTTP.'),
     workers: hopWorkers('outway'),
+    maxCallsPerService: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(32)
+      .describe(
+        'Calls in flight to one service; more wait in a queue. Half the pooled connections to an inway (64), so one slow service cannot starve the other services behind the same inway.',
+      ),
+    maxQueuedCallsPerService: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .default(256)
+      .describe('Calls waiting for a place per service; more are refused at once with 503 ERROR_CODE_SERVICE_UNAVAILABLE.'),
+    maxQueueWaitMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(10_000)
+      .describe('Longest a call waits in that queue before it is refused with 503.'),
   })
   .prefault({})
   .describe("The consumer's forward proxy: HTTP in from applications, mTLS out to inways.");

@@ -44,6 +44,9 @@ export class HopCall<L = unknown> {
   /** The client connection closed before the answer was complete. */
   clientGone = false;
 
+  /** Run once the call has ended (after its completion): releases of what a step held. */
+  readonly finally: (() => void)[] = [];
+
   constructor(req: IncomingMessage, res: ServerResponse, locals: L) {
     this.req = req;
     this.res = res;

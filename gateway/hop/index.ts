@@ -20,5 +20,7 @@ export { requestHeadersForUpstream, responseHeadersForDownstream, toFetchHeaders
 export type { ProxyHeaders, ProxyHeaderInput, ForwardedFor, ProxyHeaderOptions, UpstreamHeaderOptions } from './proxy-headers.ts';
 export { safeRequestTarget } from './request-target.ts';
 export type { SafeTarget } from './request-target.ts';
+export { createConcurrencyLimit } from './concurrency.ts';
+export type { ConcurrencyLimit, ConcurrencyLimitOptions } from './concurrency.ts';
 export { createAccessLog } from './access-log.ts';
 export type { AccessLog } from './access-log.ts';

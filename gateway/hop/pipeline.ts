@@ -108,6 +108,7 @@ export function createHop<L>(options: HopOptions<L>): Hop {
   }
 
   function complete(call: HopCall<L>): void {
+    for (const release of call.finally) release();
     // 0: the connection ended before any status went out (CompletionInput).
     const status = call.status;
     const durationMs = call.durationMs();

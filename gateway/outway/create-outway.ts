@@ -9,12 +9,12 @@ import type { Agent } from 'undici';
 import type { KoppelConfig } from '../../config/index.ts';
 import { createUuidV7Generator, peerFromCertificate, publicKeyThumbprint } from '../protocol/index.ts';
 import { createPeerAgent, listenerOptionsFrom, startHttpServer, type Logger, type Metrics, type PeerTlsMaterial, type RunningServer } from '../runtime/index.ts';
-import { createHop, type Hop } from '../hop/index.ts';
+import { createConcurrencyLimit, createHop, type Hop } from '../hop/index.ts';
 import type { ManagerStore } from '../store/index.ts';
 import type { TxLog } from '../txlog/index.ts';
 import { refuseConnect } from './connect-method.ts';
 import { createGrantResolver, type GrantResolver } from './grant-resolver.ts';
-import { addressStep, grantStep, outwayLocals, targetStep, tokenStep, type OutwayLocals } from './steps.ts';
+import { addressStep, grantStep, limitStep, outwayLocals, targetStep, tokenStep, type OutwayLocals } from './steps.ts';
 import { createTokenCache, type TokenCache } from './token-cache.ts';
 import { createTokenClient } from './token-client.ts';
 
@@ -137,6 +137,15 @@ export function createOutway(options: CreateOutwayOptions): Outway {
     steps: [
       addressStep(),
       grantStep({ grants, store, logger, scheme }),
+      limitStep(
+        createConcurrencyLimit({
+          maxInFlight: config.outway.maxCallsPerService,
+          maxQueued: config.outway.maxQueuedCallsPerService,
+          maxWaitMs: config.outway.maxQueueWaitMs,
+          domain: 'ERROR_DOMAIN_OUTWAY',
+          what: 'service',
+        }),
+      ),
       tokenStep(tokens, grants),
       targetStep({
         agent,

@@ -21,7 +21,15 @@ import {
   readPurposeHeaders,
 } from '../protocol/index.ts';
 import { childTraceparent, formatTraceparent, type Logger } from '../runtime/index.ts';
-import { sendFscError, upstreamRequestHeaders, type ForwardErrorCodes, type ForwardTarget, type HopCall, type HopStep } from '../hop/index.ts';
+import {
+  sendFscError,
+  upstreamRequestHeaders,
+  type ConcurrencyLimit,
+  type ForwardErrorCodes,
+  type ForwardTarget,
+  type HopCall,
+  type HopStep,
+} from '../hop/index.ts';
 import type { ManagerStore } from '../store/index.ts';
 import type { GrantResolver } from './grant-resolver.ts';
 import type { GrantEntry } from './grant-table.ts';
@@ -149,6 +157,24 @@ export function grantStep(options: GrantStepOptions): OutwayStep {
 
 function tokenRequestOf(grant: GrantEntry): { grantHash: string; providerPeerId: string; serviceName: string } {
   return { grantHash: grant.grantHash, providerPeerId: grant.providerPeerId, serviceName: grant.serviceName };
+}
+
+/**
+ * Step 2½: a place among the calls in flight to this service (hop/concurrency.ts): one slow service
+ * cannot take every pooled connection to its inway from the other services there.
+ */
+export function limitStep(limit: ConcurrencyLimit): OutwayStep {
+  return function concurrency(call) {
+    const grant = call.locals.grant as GrantEntry;
+    const got = limit.acquire(`${grant.providerPeerId}/${grant.serviceName}`);
+    if (typeof got === 'function') {
+      call.finally.push(got);
+      return undefined;
+    }
+    return got.then((release) => {
+      call.finally.push(release);
+    });
+  };
 }
 
 /** Step 3: an access token from the provider's manager (cached, single flight). */

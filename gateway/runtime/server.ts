@@ -398,6 +398,12 @@ export async function startHttpServer(options: StartHttpServerOptions): Promise<
   // Prepended so it runs before the app's listener, which may answer synchronously.
   server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const socket = req.socket;
+    // A request that reached a connection we already ended for the drain (the client sent it before it
+    // saw the end) could be handled but never answered: drop it unhandled, the client may retry it.
+    if (closing && socket.writableEnded) {
+      socket.destroy();
+      return;
+    }
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
     responses.set(socket, res);
     // Requests that arrive while draining are still served, but their connection closes after.
@@ -437,6 +443,12 @@ export async function startHttpServer(options: StartHttpServerOptions): Promise<
   function close(): Promise<void> {
     closed ??= new Promise<void>((resolve) => {
       closing = true;
+      // Calls in flight whose answer has not begun: answer them with `Connection: close`, so the
+      // client does not send its next request on a connection we end after this answer.
+      for (const socket of httpSockets) {
+        const res = responses.get(socket);
+        if (res !== undefined && inFlight.has(socket) && !res.headersSent) res.shouldKeepAlive = false;
+      }
       const started = performance.now();
       const deadline = setTimeout(() => {
         logger.warn({ server: name, open: sockets.size }, 'drain deadline reached, destroying connections');

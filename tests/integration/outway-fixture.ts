@@ -189,6 +189,8 @@ export interface OutwayWorldOptions {
   tuning?: Partial<OutwayTuning>;
   /** Outway → inway/manager timeouts. */
   timeouts?: { connectMs?: number; headersMs?: number; bodyIdleMs?: number };
+  /** Further outway settings (config `outway.*`). */
+  outway?: Partial<Pick<KoppelConfigInput['outway'] & object, 'maxCallsPerService' | 'maxQueuedCallsPerService' | 'maxQueueWaitMs'>>;
   /** Inway → service timeouts (default: the inway's defaults). */
   inwayTimeouts?: { connectMs?: number; headersMs?: number; bodyIdleMs?: number };
   /** Services the consumer connects to at start (valid contracts). Default: all of `services`. */
@@ -239,12 +241,19 @@ async function deleteRedisPrefix(prefix: string): Promise<void> {
   }
 }
 
-export function outwayConfig(fed: Federation, cert: TestPkiPeer, managerAddress: string, dataDir: string, timeouts: OutwayWorldOptions['timeouts'] = {}) {
+export function outwayConfig(
+  fed: Federation,
+  cert: TestPkiPeer,
+  managerAddress: string,
+  dataDir: string,
+  timeouts: OutwayWorldOptions['timeouts'] = {},
+  outway: OutwayWorldOptions['outway'] = {},
+) {
   const input: KoppelConfigInput = {
     groupId: GROUP_ID,
     peer: { trustAnchorPath: fed.pki.caPath, certificatePath: cert.certPath, keyPath: cert.keyPath },
     manager: { publicAddress: managerAddress },
-    outway: { enabled: true, listen: { host: '127.0.0.1', port: 0 } },
+    outway: { enabled: true, listen: { host: '127.0.0.1', port: 0 }, ...outway },
     timeouts: { connectMs: 2_000, headersMs: 10_000, bodyIdleMs: 10_000, ...timeouts },
     dataDir,
   };
@@ -351,7 +360,7 @@ export async function createOutwayWorld(options: OutwayWorldOptions = {}): Promi
   cleanup.push(() => consumerTxlog.close().catch(() => undefined));
   const tls = await loadPeerTls({ trustAnchorFile: fed.pki.caPath, certFile: consumerCert.certPath, keyFile: consumerCert.keyPath });
   const outway = createOutway({
-    config: outwayConfig(fed, consumerCert, consumer.address, consumerTxlogDir, options.timeouts),
+    config: outwayConfig(fed, consumerCert, consumer.address, consumerTxlogDir, options.timeouts, options.outway),
     logger: log.logger,
     store: consumer.store,
     txlog: consumerTxlog,

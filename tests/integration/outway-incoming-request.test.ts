@@ -330,3 +330,39 @@ describe('whose timeout it was (issue 10 finding 5)', () => {
     expect(err).toMatchObject({ status: 504, header: 'ERROR_CODE_SERVICE_TIMEOUT', domain: 'ERROR_DOMAIN_INWAY' });
   });
 });
+
+describe('one slow service does not starve the others (issue 10 finding 5)', () => {
+  let busy: OutwayWorld;
+  beforeAll(async () => {
+    busy = await createOutwayWorld({
+      services: ['basisregistratie', 'kadaster'],
+      connect: ['basisregistratie', 'kadaster'],
+      outway: { maxCallsPerService: 2, maxQueuedCallsPerService: 0 },
+    });
+  });
+  afterAll(async () => {
+    await busy?.close();
+  });
+
+  it('refuses a call over the per-service limit at once with 503, while another service behind the same inway answers', async () => {
+    const before = busy.service.received.length;
+    const slow = [1, 2].map(() => busy.call(`/${OIN.provider}/basisregistratie/slow?ms=1500`));
+    await expect.poll(() => busy.service.received.length - before).toBe(2);
+    const started = performance.now();
+    const refused = await fscErrorOf(await busy.call(`/${OIN.provider}/basisregistratie/x`));
+    expect(refused).toMatchObject({ status: 503, code: 'ERROR_CODE_SERVICE_UNAVAILABLE', domain: 'ERROR_DOMAIN_OUTWAY' });
+    const other = await busy.call(`/${OIN.provider}/kadaster/x`);
+    expect(other.statusCode).toBe(200);
+    await other.body.dump();
+    // Both answered while the slow calls still ran.
+    expect(performance.now() - started).toBeLessThan(1_500);
+    for (const res of await Promise.all(slow)) {
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    }
+    // The places are given back: the service takes calls again.
+    const again = await busy.call(`/${OIN.provider}/basisregistratie/x`);
+    expect(again.statusCode).toBe(200);
+    await again.body.dump();
+  });
+});
