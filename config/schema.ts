@@ -295,7 +295,7 @@ const timeoutsSchema = z
       .min(1)
       .default(30_000)
       .describe(
-        'Time a peer or service may take to send response headers. The outway waits a quarter longer for an inway, so that an inway with the same setting answers a slow service with its own SERVICE_TIMEOUT first.',
+        'Time a peer or service may take to send response headers. The outway waits a quarter (at least a second) longer for an inway, so that an inway with the same setting answers a slow service with its own SERVICE_TIMEOUT first.',
       ),
     bodyIdleMs: z
       .number()

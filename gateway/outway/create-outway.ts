@@ -42,8 +42,14 @@ export interface OutwayTuning {
   maxConnectionsPerInway: number;
 }
 
-/** The outway waits this much longer for an inway than an inway waits for its service. */
-export const UPSTREAM_TIMEOUT_FACTOR = 1.25;
+/**
+ * How long the outway waits for an inway, given the timeout an inway (with the same setting) gives its
+ * service: a quarter longer, and at least a second longer (the inway's own checks and its log write
+ * come before its timer starts).
+ */
+export function upstreamTimeoutMs(serviceTimeoutMs: number): number {
+  return Math.max(Math.round(serviceTimeoutMs * 1.25), serviceTimeoutMs + 1_000);
+}
 
 export const DEFAULT_OUTWAY_TUNING: Readonly<OutwayTuning> = Object.freeze({
   grantCacheTtlMs: 5_000,
@@ -156,8 +162,8 @@ export function createOutway(options: CreateOutwayOptions): Outway {
         // A quarter longer than the same timeouts at the inway: with equal settings on both sides the
         // inway's own service timeout answers first, and the client learns whose timeout it was
         // (SERVICE_TIMEOUT from the inway) instead of "the inway did not respond".
-        headersTimeoutMs: Math.round(config.timeouts.headersMs * UPSTREAM_TIMEOUT_FACTOR),
-        bodyTimeoutMs: Math.round(config.timeouts.bodyIdleMs * UPSTREAM_TIMEOUT_FACTOR),
+        headersTimeoutMs: upstreamTimeoutMs(config.timeouts.headersMs),
+        bodyTimeoutMs: upstreamTimeoutMs(config.timeouts.bodyIdleMs),
         maxReplayBodyBytes: tuning.maxReplayBodyBytes,
       }),
     ],

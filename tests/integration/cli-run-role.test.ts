@@ -2,13 +2,13 @@
 // `koppel directory`, `koppel peer` (provider: manager + inway), and the consumer split into
 // `koppel manager` and `koppel outway` sharing one data directory. Contracts are negotiated through
 // the admin APIs; a request goes app → outway → inway → registry; SIGTERM stops each with 0.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { koppel, started, stopAll } from './koppel-process.ts';
 import { initGroupCa, issuePeerCertificate } from '../../certs/index.ts';
 import type { KoppelConfigInput } from '../../config/index.ts';
 import { createAdminClient } from '../../gateway/admin/client.ts';
@@ -17,53 +17,11 @@ import { startPersonRegistry, type PersonRegistryServer } from '../../demo/perso
 import { findFreePortBlock } from '../../demo/ports.ts';
 import { publicKeyThumbprint } from '../../gateway/protocol/index.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const HOST = '127.0.0.1';
 const GROUP = 'koppel-role-test';
 const OIN = { directory: '00000000000000000011', provider: '00000000000000000012', consumer: '00000000000000000013' };
 const SERVICE = 'personen';
 
-interface Proc {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-const running: Proc[] = [];
-
-function koppel(args: readonly string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['bin/koppel.js', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const proc = { child, output: () => out, exited };
-  running.push(proc);
-  return proc;
-}
-
-/** Resolves when the process printed its summary; rejects with its output when it ended first. */
-function started(proc: Proc, timeoutMs = 60_000): Promise<void> {
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`not started after ${timeoutMs} ms:\n${proc.output()}`)), timeoutMs);
-    const check = (): void => {
-      if (proc.output().includes('Stop with Ctrl-C')) {
-        clearTimeout(timer);
-        done();
-      }
-    };
-    proc.child.stderr?.on('data', check);
-    void proc.exited.then((code) => {
-      clearTimeout(timer);
-      fail(new Error(`ended with ${code} before it started:\n${proc.output()}`));
-    });
-    check();
-  });
-}
 
 describe('koppel directory|peer|manager|outway --config FILE', () => {
   let dir: string;
@@ -142,14 +100,7 @@ describe('koppel directory|peer|manager|outway --config FILE', () => {
     tokenPaths = { provider: join(dir, 'provider', 'admin-token'), consumer: join(dir, 'consumer', 'admin-token') };
   });
 
-  afterEach(async () => {
-    for (const proc of running.splice(0)) {
-      if (proc.child.exitCode === null && proc.child.signalCode === null) {
-        proc.child.kill('SIGKILL');
-        await proc.exited;
-      }
-    }
-  });
+  afterEach(stopAll);
 
   afterAll(async () => {
     await registry.close();

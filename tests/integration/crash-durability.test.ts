@@ -3,13 +3,13 @@
 // keep-alive clients through the outway, and then: SIGKILL of a gateway, SIGKILL of the Redis that
 // holds a transaction log (appendonly yes, appendfsync always), SIGTERM of the outway's peer. After
 // each, every 2xx a client saw has exactly one record on both sides and `koppel logs verify` says OK.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { koppel, started, stopAll as killStarted, type KoppelProcess } from './koppel-process.ts';
 import { initGroupCa, issuePeerCertificate } from '../../certs/index.ts';
 import type { KoppelConfigInput } from '../../config/index.ts';
 import { createAdminClient } from '../../gateway/admin/client.ts';
@@ -19,7 +19,6 @@ import { findFreePortBlock } from '../../demo/ports.ts';
 import { publicKeyThumbprint } from '../../gateway/protocol/index.ts';
 import { freePort, PrivateRedis } from './private-redis.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const HOST = '127.0.0.1';
 const GROUP = 'koppel-crash-test';
 const OIN = { directory: '00000000000000000031', provider: '00000000000000000032', consumer: '00000000000000000033' };
@@ -30,48 +29,6 @@ type Role = keyof typeof OIN;
 // the 100th 2xx, and a client stops at its first failure after that.
 const LOAD = { clients: 20, maxCalls: 400, maxMs: 8_000, faultAfterOk: 100 };
 
-interface Proc {
-  child: ChildProcess;
-  output(): string;
-  stdout(): string;
-  exited: Promise<number | null>;
-}
-
-const running: Proc[] = [];
-
-function koppel(args: readonly string[]): Proc {
-  const child = spawn(process.execPath, ['bin/koppel.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let stdout = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-    out += s;
-    stdout += s;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const proc = { child, output: () => out, stdout: () => stdout, exited };
-  running.push(proc);
-  return proc;
-}
-
-/** Resolves when the process printed its summary; rejects with its output when it ended first. */
-function started(proc: Proc, timeoutMs = 30_000): Promise<void> {
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`not started after ${timeoutMs} ms:\n${proc.output()}`)), timeoutMs);
-    const check = (): void => {
-      if (proc.output().includes('Stop with Ctrl-C')) {
-        clearTimeout(timer);
-        done();
-      }
-    };
-    proc.child.stderr?.on('data', check);
-    void proc.exited.then((code) => {
-      clearTimeout(timer);
-      fail(new Error(`ended with ${code} before it started:\n${proc.output()}`));
-    });
-    check();
-  });
-}
 
 /** One call on a connection of its own; the status, the transaction id and the FSC error code. */
 async function call(url: string): Promise<{ status: number; id: string | undefined; code: string | undefined }> {
@@ -231,14 +188,7 @@ describe('crash durability: every acknowledged call is logged on both sides, thr
     registry = await startPersonRegistry({ host: HOST, port: 0 });
   });
 
-  afterEach(async () => {
-    for (const proc of running.splice(0)) {
-      if (proc.child.exitCode === null && proc.child.signalCode === null) {
-        proc.child.kill('SIGKILL');
-        await proc.exited;
-      }
-    }
-  });
+  afterEach(killStarted);
 
   afterAll(async () => {
     await registry?.close();
@@ -247,13 +197,13 @@ describe('crash durability: every acknowledged call is logged on both sides, thr
 
   interface Federation {
     configs: Record<Role, string>;
-    procs: Record<Role, Proc>;
+    procs: Record<Role, KoppelProcess>;
     /** A call through the consumer's outway to the provider's service. */
     url: string;
     /** Unix seconds before the first call. */
     since: number;
     /** (Re)starts a role with its configuration and waits until it serves. */
-    start(role: Role): Promise<Proc>;
+    start(role: Role): Promise<KoppelProcess>;
   }
 
   /** Directory, provider and consumer as processes of their own (own data), contracts negotiated. */
@@ -310,8 +260,8 @@ describe('crash durability: every acknowledged call is logged on both sides, thr
       configs[role] = join(dir, `${name}-${role}.json`);
       await writeFile(configs[role], JSON.stringify(files[role], null, 2));
     }
-    const procs = {} as Record<Role, Proc>;
-    const start = async (role: Role): Promise<Proc> => {
+    const procs = {} as Record<Role, KoppelProcess>;
+    const start = async (role: Role): Promise<KoppelProcess> => {
       const proc = koppel([role === 'directory' ? 'directory' : 'peer', '--config', configs[role]]);
       procs[role] = proc;
       await started(proc);
