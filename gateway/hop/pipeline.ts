@@ -155,7 +155,9 @@ export function createHop<L>(options: HopOptions<L>): Hop {
       return;
     }
     if (isFscError(err)) {
-      if (err.status >= 500) logger.error({ transactionId, code: err.code, reason: err.reason, err }, 'request failed');
+      // Refusals under load (the per-service limit) are counted by the access log, not logged per call.
+      const overload = err.reason === 'concurrency-limit' || err.reason === 'concurrency-wait';
+      if (err.status >= 500 && !overload) logger.error({ transactionId, code: err.code, reason: err.reason, err }, 'request failed');
       // 4xx are the peer's or the application's doing: the access log counts them by code.
       else logger.debug({ transactionId, code: err.code, reason: err.reason }, 'request rejected');
       sendFscError(call, err);
