@@ -124,7 +124,7 @@ export function forward(call: HopCall, target: ForwardTarget): Promise<ForwardEn
         }
         retry = target.retry?.(statusCode, headers);
         if (retry !== undefined) return;
-        const fields = downstreamResponseHeaders(headers, undefined, target.addResponse);
+        const fields = downstreamResponseHeaders(headers, target.addResponse);
         call.status = statusCode;
         headSent = true;
         res.writeHead(statusCode, fields);

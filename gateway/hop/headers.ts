@@ -1,11 +1,22 @@
 /**
- * The header rules of the hop on its hot path (RFC 9110 §7.6.1), the same rules as
- * proxy-headers.ts but on flat `[name, value, …]` lists: Node's `rawHeaders` in, undici's flat list
- * out; undici's response headers in, the flat list `res.writeHead` takes out. One pass, no per-field
- * objects: these run for every call.
+ * The header rules of a proxy hop, shared by the outway and the inway (RFC 9110 §7.6.1): a proxy
+ * removes the hop-by-hop fields and every field named in `Connection`; client-supplied `Forwarded` /
+ * `X-Forwarded-*` are never trusted (the hop sets what it saw itself); everything else passes with its
+ * value unchanged and repeated fields stay repeated. On flat `[name, value, …]` lists: Node's
+ * `rawHeaders` in, undici's flat list out; undici's response headers in, the flat list
+ * `res.writeHead` takes out. One pass, no per-field objects: these run for every call.
  */
 import { hopByHopHeaders } from '../protocol/index.ts';
-import type { ForwardedFor } from './proxy-headers.ts';
+
+/** What the hop saw of the connection it received the request on (becomes `X-Forwarded-*`). */
+export interface ForwardedFor {
+  /** The address of the directly connected client (`socket.remoteAddress`). */
+  for?: string | undefined;
+  /** `http` or `https`: the scheme the request came in on. */
+  proto?: 'http' | 'https';
+  /** The `Host` the client addressed. */
+  host?: string | undefined;
+}
 
 const HOP_BY_HOP: ReadonlySet<string> = new Set(hopByHopHeaders);
 
@@ -99,20 +110,19 @@ export function upstreamRequestHeaders(raw: readonly string[], options: Upstream
 
 /**
  * The response headers for the client, from undici's (lower-case names, repeated fields as arrays):
- * hop-by-hop fields, fields named in `Connection` and `remove` dropped, then `add` (flat, lower case)
+ * hop-by-hop fields and fields named in `Connection` dropped, then `add` (flat, lower case)
  * set. A service's own headers reach the client as the service sent them; nothing is added that it
  * did not send (no default content-type).
  */
 export function downstreamResponseHeaders(
   upstream: Readonly<Record<string, string | string[] | undefined>>,
-  remove: ReadonlySet<string> | undefined,
   add: readonly string[],
 ): string[] {
   const out: string[] = [];
   const conn = upstream.connection;
   const named = conn === undefined ? undefined : connectionNames(typeof conn === 'string' ? [conn] : conn);
   for (const name in upstream) {
-    if (HOP_BY_HOP.has(name) || named?.has(name) === true || remove?.has(name) === true) continue;
+    if (HOP_BY_HOP.has(name) || named?.has(name) === true) continue;
     let replaced = false;
     for (let j = 0; j < add.length; j += 2) if (add[j] === name) replaced = true;
     if (replaced) continue;

@@ -1,7 +1,6 @@
 /**
- * fsc-core "Inway > Authorization": the request is authorised when the access token in
- * `Fsc-Authorization` is signed by our own peer, bound (RFC 8705 §3.1 `cnf.x5t#S256`) to the client
- * certificate of this connection, names a service this inway offers, and carries our group id.
+ * Reading the access token of `Fsc-Authorization` (fsc-core "Inway > Authorization"); the checks
+ * themselves are the inway's token and contract steps (steps.ts, contract-check.ts).
  */
 
 const BEARER = /^bearer\s+/i;
