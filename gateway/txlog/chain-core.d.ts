@@ -8,3 +8,11 @@ export declare function canonicalJson(value: unknown): string;
 export declare function hashEntry(body: EntryBody): string;
 /** Number the entries after `head`, link each to the one before, and hash them. */
 export declare function linkEntries(peerId: string, head: ChainHead, pending: readonly PendingEntry[]): StoredEntry[];
+/** The linking of linkEntries as text: each entry's canonical JSON and hash, entry i at seq head.seq + 1 + i. */
+export declare function linkTexts(
+  peerId: string,
+  head: ChainHead,
+  pending: readonly PendingEntry[],
+): { texts: string[]; hashes: string[] };
+/** The canonical JSON of `{ ...payload, ...chain }`, without building that object. */
+export declare function canonicalMerged(payload: object, chain: object): string;

@@ -1,6 +1,7 @@
 // The TxLog contract against real SQLite files in temp directories, plus what only SQLite has: the file
 // settings, failing closed when the data directory vanishes or another connection holds the write lock,
 // and the data-subject lookup being an index range scan.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,15 @@ function withDb<T>(log: TxLog, fn: (db: Database.Database) => T): T {
   }
 }
 
+/**
+ * Like withDb, after the log has indexed what it journaled: tampering edits the indexed tables, where
+ * entries live once the writer thread has moved them out of the journal.
+ */
+async function withIndexedDb<T>(log: TxLog, fn: (db: Database.Database) => T): Promise<T> {
+  await sqlite(log).index();
+  return withDb(log, fn);
+}
+
 function insertRow(db: Database.Database, e: StoredEntry & { kind: 'record' }): void {
   db.prepare(
     `INSERT INTO txlog_entries (peer_id, seq, v, kind, prev_hash, hash, at_ms, transaction_id, direction, grant_hash,
@@ -66,28 +76,33 @@ function sqliteHarness(): TxLogHarness {
   const dataDir = join(tempDir(), 'data');
   return {
     open: (options = {}) => createTxLog({ kind: 'sqlite', dataDir, peerId: PEER, ...options }),
+    // Durable means in the file: journaled (not yet indexed) or indexed.
     seenIndependently: (log, transactionId) =>
       Promise.resolve(
         withDb(
           log,
-          (db) => db.prepare('SELECT 1 FROM txlog_entries WHERE transaction_id = ?').get(transactionId) !== undefined,
+          (db) =>
+            db
+              .prepare(
+                `SELECT 1 FROM txlog_entries WHERE transaction_id = ?
+                 UNION ALL SELECT 1 FROM txlog_journal WHERE json_extract(entry, '$.transaction_id') = ?`,
+              )
+              .get(transactionId, transactionId) !== undefined,
         ),
       ),
     tamper: {
       alter: (log, seq, serviceName) =>
-        Promise.resolve(
-          withDb(log, (db) => {
-            db.prepare('UPDATE txlog_entries SET service_name = ? WHERE peer_id = ? AND seq = ?').run(
-              serviceName,
-              PEER,
-              seq,
-            );
-          }),
-        ),
+        withIndexedDb(log, (db) => {
+          db.prepare('UPDATE txlog_entries SET service_name = ? WHERE peer_id = ? AND seq = ?').run(
+            serviceName,
+            PEER,
+            seq,
+          );
+        }),
       alterAndRehash: async (log, seq, serviceName) => {
-        const txid = withDb(log, (db) =>
+        const txid = (await withIndexedDb(log, (db) =>
           db.prepare('SELECT transaction_id FROM txlog_entries WHERE seq = ?').pluck().get(seq),
-        ) as string;
+        )) as string;
         const [stored] = (await log.query({ transactionIds: [txid] })).records;
         if (!stored) throw new Error('record not found');
         const body: RecordEntryBody = {
@@ -109,60 +124,47 @@ function sqliteHarness(): TxLogHarness {
         });
       },
       remove: (log, seq) =>
-        Promise.resolve(
-          withDb(log, (db) => {
-            db.prepare('DELETE FROM txlog_entries WHERE peer_id = ? AND seq = ?').run(PEER, seq);
-          }),
-        ),
+        withIndexedDb(log, (db) => {
+          db.prepare('DELETE FROM txlog_entries WHERE peer_id = ? AND seq = ?').run(PEER, seq);
+        }),
       swap: (log, a, b) =>
-        Promise.resolve(
-          withDb(log, (db) => {
-            const move = db.prepare('UPDATE txlog_entries SET seq = ? WHERE peer_id = ? AND seq = ?');
-            db.transaction(() => {
-              move.run(-1, PEER, a);
-              move.run(a, PEER, b);
-              move.run(b, PEER, -1);
-            })();
-          }),
-        ),
+        withIndexedDb(log, (db) => {
+          const move = db.prepare('UPDATE txlog_entries SET seq = ? WHERE peer_id = ? AND seq = ?');
+          db.transaction(() => {
+            move.run(-1, PEER, a);
+            move.run(a, PEER, b);
+            move.run(b, PEER, -1);
+          })();
+        }),
       insert: (log, forged) =>
-        Promise.resolve(
-          withDb(log, (db) => {
-            if (forged.kind !== 'record') throw new Error('records only');
-            db.transaction(() => {
-              // make room: every entry from forged.seq on moves one up (via negative seqs, for the UNIQUE index)
-              db.prepare('UPDATE txlog_entries SET seq = -seq WHERE peer_id = ? AND seq >= ?').run(PEER, forged.seq);
-              db.prepare('UPDATE txlog_entries SET seq = 1 - seq WHERE peer_id = ? AND seq < 0').run(PEER);
-              db.prepare('UPDATE txlog_head SET seq = seq + 1 WHERE peer_id = ?').run(PEER);
-              insertRow(db, forged);
-            })();
-          }),
-        ),
+        withIndexedDb(log, (db) => {
+          if (forged.kind !== 'record') throw new Error('records only');
+          db.transaction(() => {
+            // make room: every entry from forged.seq on moves one up (via negative seqs, for the UNIQUE index)
+            db.prepare('UPDATE txlog_entries SET seq = -seq WHERE peer_id = ? AND seq >= ?').run(PEER, forged.seq);
+            db.prepare('UPDATE txlog_entries SET seq = 1 - seq WHERE peer_id = ? AND seq < 0').run(PEER);
+            db.prepare('UPDATE txlog_head SET seq = seq + 1 WHERE peer_id = ?').run(PEER);
+            insertRow(db, forged);
+          })();
+        }),
       truncateLast: (log) =>
-        Promise.resolve(
-          withDb(log, (db) => {
-            db.transaction(() => {
-              const last = db
-                .prepare('SELECT MAX(seq) FROM txlog_entries WHERE peer_id = ?')
-                .pluck()
-                .get(PEER) as number;
-              db.prepare('DELETE FROM txlog_entries WHERE peer_id = ? AND seq = ?').run(PEER, last);
-              const prev = db
-                .prepare('SELECT hash FROM txlog_entries WHERE peer_id = ? AND seq = ?')
-                .pluck()
-                .get(PEER, last - 1);
-              db.prepare('UPDATE txlog_head SET seq = ?, hash = ? WHERE peer_id = ?').run(last - 1, prev, PEER);
-            })();
-          }),
-        ),
+        withIndexedDb(log, (db) => {
+          db.transaction(() => {
+            const last = db.prepare('SELECT MAX(seq) FROM txlog_entries WHERE peer_id = ?').pluck().get(PEER) as number;
+            db.prepare('DELETE FROM txlog_entries WHERE peer_id = ? AND seq = ?').run(PEER, last);
+            const prev = db
+              .prepare('SELECT hash FROM txlog_entries WHERE peer_id = ? AND seq = ?')
+              .pluck()
+              .get(PEER, last - 1);
+            db.prepare('UPDATE txlog_head SET seq = ?, hash = ? WHERE peer_id = ?').run(last - 1, prev, PEER);
+          })();
+        }),
       forgeHeadHash: (log, hash) =>
-        Promise.resolve(
-          withDb(log, (db) => {
-            db.prepare(
-              'UPDATE txlog_heads SET hash = ? WHERE peer_id = ? AND seq = (SELECT MAX(seq) FROM txlog_heads)',
-            ).run(hash, PEER);
-          }),
-        ),
+        withIndexedDb(log, (db) => {
+          db.prepare(
+            'UPDATE txlog_heads SET hash = ? WHERE peer_id = ? AND seq = (SELECT MAX(seq) FROM txlog_heads)',
+          ).run(hash, PEER);
+        }),
     },
     cleanup: () => {
       rmSync(dataDir, { recursive: true, force: true });
@@ -262,7 +264,12 @@ describe('sqlite txlog specifics', () => {
     expect(log.stats().commits - before).toBe(1);
     expect(r.seq).toBe(c.seq + 1);
     // On its own a completion still commits, after a short wait.
-    const alone = await log.writeCompletion({ transaction_id: first.transaction_id, direction: first.direction, status: 200, duration_ms: 1 });
+    const alone = await log.writeCompletion({
+      transaction_id: first.transaction_id,
+      direction: first.direction,
+      status: 200,
+      duration_ms: 1,
+    });
     expect(alone.seq).toBe(r.seq + 1);
     expect(log.stats().commits - before).toBe(2);
     expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
@@ -308,5 +315,82 @@ describe('sqlite txlog specifics', () => {
       expect(plan[0]).toMatch(/^SEARCH d USING PRIMARY KEY \(peer_id=\? AND subject=\?/);
       expect(plan.join('\n')).not.toMatch(/SCAN e\b/);
     }
+  });
+
+  describe('the journal', () => {
+    /**
+     * A separate process writes `count` records (each with its completion) and exits without closing
+     * the log, the way a killed gateway leaves it: every write was acknowledged, so it is durable, and
+     * none was indexed yet (indexing waits for a batch or a quarter of a second).
+     */
+    async function journaledByAnotherProcess(dataDir: string, count: number): Promise<string[]> {
+      const script = join(import.meta.dirname, 'fixtures', 'txlog-write-and-exit.ts');
+      const child = spawnSync(process.execPath, ['--import', 'tsx', script, dataDir, PEER, String(count)], {
+        encoding: 'utf8',
+      });
+      expect(child.stderr).toBe('');
+      expect(child.status).toBe(0);
+      return JSON.parse(child.stdout) as string[];
+    }
+
+    function journalRows(path: string): number {
+      const db = new Database(path);
+      try {
+        return db.prepare('SELECT count(*) FROM txlog_journal').pluck().get() as number;
+      } finally {
+        db.close();
+      }
+    }
+
+    it('keeps what a process acknowledged and did not index; the next opener indexes it and the chain verifies', async () => {
+      const dataDir = join(tempDir(), 'data');
+      const ids = await journaledByAnotherProcess(dataDir, 10);
+      const path = join(dataDir, 'txlog.sqlite');
+      expect(journalRows(path)).toBe(20);
+
+      const log = await open(dataDir);
+      const found = await log.query({ transactionIds: ids });
+      expect(found.records.map((r) => r.record.transaction_id).sort()).toEqual([...ids].sort());
+      expect(found.records.every((r) => r.completion?.status === 200)).toBe(true);
+      expect((await log.query({ dataSubject: 'bsn=999993653' })).records).toHaveLength(10);
+      expect(journalRows(path)).toBe(0);
+      // the chain goes on where the other process left it
+      expect((await log.write(record())).seq).toBe(21);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 21 });
+    });
+
+    it('finds an entry altered while it waited in the journal', async () => {
+      const dataDir = join(tempDir(), 'data');
+      await journaledByAnotherProcess(dataDir, 5);
+      const attacker = new Database(join(dataDir, 'txlog.sqlite'));
+      const changed = attacker
+        .prepare(
+          `UPDATE txlog_journal SET entry = replace(entry, '"service_name":"basisregistratie"', '"service_name":"elders"') WHERE seq = 5`,
+        )
+        .run().changes;
+      attacker.close();
+      expect(changed).toBe(1);
+
+      const log = await open(dataDir);
+      expect(await log.verify()).toMatchObject({ ok: false, firstBroken: { what: 'hash-mismatch', seq: 5 } });
+    });
+
+    it('upgrades a file of schema 1 (no journal) and an older Koppel then refuses it', async () => {
+      const dataDir = join(tempDir(), 'data');
+      const first = await open(dataDir);
+      await first.write(record());
+      await first.close();
+      const path = join(dataDir, 'txlog.sqlite');
+      const old = new Database(path);
+      old.exec(`DROP TABLE txlog_journal; UPDATE txlog_meta SET value = '1' WHERE key = 'schema'`);
+      old.close();
+
+      const log = await open(dataDir);
+      expect((await log.write(record())).seq).toBe(2);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 2 });
+      expect(withDb(log, (db) => db.prepare(`SELECT value FROM txlog_meta WHERE key = 'schema'`).pluck().get())).toBe(
+        '2',
+      );
+    });
   });
 });

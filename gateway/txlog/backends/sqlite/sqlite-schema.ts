@@ -2,9 +2,14 @@
 // canonical body from every non-null column, so an UPDATE of any of them breaks the entry's hash. The
 // subject and party tables are derived indexes (never hashed, rebuilt from additional_data / source /
 // destination), so a data-subject lookup among millions of records is one primary-key range scan.
+// A write first lands in txlog_journal (one append to one table: the commit that makes a call's record
+// durable touches a page or two instead of a dozen B-trees); the writer thread moves journaled entries
+// into the tables above in large batches, in one transaction that also deletes them from the journal
+// (docs/transaction-log.md "Writing: journal, then index").
 import type { Database } from 'better-sqlite3';
 
-export const SQLITE_SCHEMA_VERSION = 1;
+/** 2: the journal (a file with journaled entries must not be opened by a Koppel that ignores them). */
+export const SQLITE_SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS txlog_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -65,6 +70,14 @@ CREATE TABLE IF NOT EXISTS txlog_parties (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS txlog_parties_seq ON txlog_parties (peer_id, seq);
 
+-- Durable, linked and hashed, not yet indexed: entry is the canonical JSON text that was hashed (the body
+-- with its chain fields), subjects and parties the JSON arrays of its index terms (null: none).
+CREATE TABLE IF NOT EXISTS txlog_journal (
+  id INTEGER PRIMARY KEY,
+  peer_id TEXT NOT NULL, seq INTEGER NOT NULL, hash TEXT NOT NULL, entry TEXT NOT NULL,
+  subjects TEXT, parties TEXT
+);
+
 CREATE TABLE IF NOT EXISTS txlog_head (
   peer_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL
 ) WITHOUT ROWID;
@@ -86,8 +99,13 @@ export function applySchema(db: Database): void {
   db.transaction(() => {
     db.exec(SCHEMA);
     // Files from before completions recorded bytes and who aborted: add the columns (null in old rows).
-    const columns = new Set((db.prepare('PRAGMA table_info(txlog_entries)').all() as { name: string }[]).map((c) => c.name));
-    for (const [name, type] of [['bytes', 'INTEGER'], ['aborted_by', 'TEXT']] as const) {
+    const columns = new Set(
+      (db.prepare('PRAGMA table_info(txlog_entries)').all() as { name: string }[]).map((c) => c.name),
+    );
+    for (const [name, type] of [
+      ['bytes', 'INTEGER'],
+      ['aborted_by', 'TEXT'],
+    ] as const) {
       if (!columns.has(name)) db.exec(`ALTER TABLE txlog_entries ADD COLUMN ${name} ${type}`);
     }
     db.prepare(`INSERT OR IGNORE INTO txlog_meta (key, value) VALUES ('schema', ?)`).run(String(SQLITE_SCHEMA_VERSION));
@@ -96,6 +114,10 @@ export function applySchema(db: Database): void {
       throw new Error(
         `the transaction log file has schema ${row?.value}; this Koppel knows up to ${SQLITE_SCHEMA_VERSION}`,
       );
+    }
+    // Version 1 files gain the journal above; an older Koppel must then refuse the file.
+    if (Number(row?.value) < SQLITE_SCHEMA_VERSION) {
+      db.prepare(`UPDATE txlog_meta SET value = ? WHERE key = 'schema'`).run(String(SQLITE_SCHEMA_VERSION));
     }
   }).immediate();
 }

@@ -1,10 +1,12 @@
 // The embedded transaction log: one SQLite file (WAL, synchronous=FULL) per data directory. A group of
 // writes is one IMMEDIATE transaction on the writer thread (sqlite-writer-thread.js): handed over as one
-// string, the entries are linked and hashed there onto the head read inside the transaction, inserted
-// with their index rows, the head row moves, and the commit's fsync makes all of them durable at once.
-// Only then do the callers' promises resolve. Neither the fsync nor the hashing blocks this event loop.
-// Reads (queries, verify, pruning) use this thread's own connection. The chain is per peer; another
-// connection (or process) on the same file appends under the same write lock, so the chain never forks.
+// string, the entries are linked and hashed there onto the head read inside the transaction and appended
+// to the journal table, and the commit's fsync makes all of them durable at once. Only then do the
+// callers' promises resolve. Neither the fsync nor the hashing blocks this event loop. The writer thread
+// indexes journaled entries in large batches; every read here first asks it to index what is journaled
+// (#indexed), so a read sees every write committed before it. Reads (queries, verify, pruning) use this
+// thread's own connection. The chain is per peer; another connection (or process) on the same file
+// appends under the same write lock, so the chain never forks.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
@@ -43,7 +45,6 @@ function batchItem(p: PendingEntry): { p: PendingEntry; s: readonly string[]; q:
   return p.kind === 'record' ? { p, s: subjectsOf(p.record), q: partiesOf(p.record) } : { p, s: NONE, q: NONE };
 }
 
-
 type Params = Record<string, string | number>;
 
 /** Opens (creating the data directory and file when new) the SQLite transaction log. */
@@ -81,6 +82,11 @@ export class SqliteTxLog extends BaseTxLog {
       peerId: this.peerId,
       busyTimeoutMs: this.#busyTimeoutMs,
       columns: ENTRY_COLUMNS,
+      onIndexFailure: (error, retryMs) =>
+        this.logger?.warn(
+          { err: error, retryMs },
+          'txlog indexing failed; the entries stay journaled (durable) and are indexed on the next try',
+        ),
     });
     this.startTimers(options);
   }
@@ -164,7 +170,11 @@ export class SqliteTxLog extends BaseTxLog {
     const { first, hashes } = appended;
     const receipts: WriteReceipt[] = [];
     for (let i = 0; i < items.length; i++) {
-      receipts.push({ seq: first + i, hash: hashes.slice(i * 64, i * 64 + 64), at_ms: (items[i] as PendingEntry).at_ms });
+      receipts.push({
+        seq: first + i,
+        hash: hashes.slice(i * 64, i * 64 + 64),
+        at_ms: (items[i] as PendingEntry).at_ms,
+      });
     }
     if (this.tailed) this.emit(this.#stored(items, appended));
     return receipts;
@@ -188,10 +198,26 @@ export class SqliteTxLog extends BaseTxLog {
     return entries;
   }
 
+  /** Moves every journaled entry into the indexed tables, so that the read that follows sees it. */
+  async #indexed(): Promise<void> {
+    try {
+      this.#usable();
+      await this.#writer.index();
+    } catch (err) {
+      throw readError(err);
+    }
+  }
+
+  /** Indexes what is journaled now (as every read does first); for tools that open the file themselves. */
+  index(): Promise<void> {
+    return this.#indexed();
+  }
+
   // --- queries ---
 
-  protected queryStore(q: NormalisedQuery): Promise<TxLogQueryResult> {
-    return settle(() => this.#read(() => this.#query(q)));
+  protected async queryStore(q: NormalisedQuery): Promise<TxLogQueryResult> {
+    await this.#indexed();
+    return this.#read(() => this.#query(q));
   }
 
   /** The SQL of a query (for checking its plan: a data-subject lookup must be an index range scan). */
@@ -341,7 +367,8 @@ export class SqliteTxLog extends BaseTxLog {
     return jws === null ? rest : { ...rest, jws };
   }
 
-  protected readHead(): Promise<ChainHead | undefined> {
+  protected async readHead(): Promise<ChainHead | undefined> {
+    await this.#indexed();
     return settle(() =>
       this.#read(
         () =>
@@ -379,7 +406,8 @@ export class SqliteTxLog extends BaseTxLog {
     return settle(() => this.#read(() => this.#anchorRow()));
   }
 
-  protected chainSource(): Promise<ChainSource> {
+  protected async chainSource(): Promise<ChainSource> {
+    await this.#indexed();
     return settle(() =>
       this.#read(() => {
         const anchor = this.#anchorRow();
@@ -427,7 +455,8 @@ export class SqliteTxLog extends BaseTxLog {
     }
   }
 
-  protected readPrefix(afterSeq: number, limit: number): Promise<PrefixEntry[]> {
+  protected async readPrefix(afterSeq: number, limit: number): Promise<PrefixEntry[]> {
+    await this.#indexed();
     return settle(() => {
       const rows = this.#read(
         () =>

@@ -31,6 +31,9 @@ export class WriterError extends Error {
 
 interface Reply {
   id: number;
+  /** Unsolicited (id 0): a background indexing pass failed. */
+  type?: 'index-failed';
+  retryMs?: number;
   ok: boolean;
   first?: number;
   prev?: string;
@@ -50,6 +53,8 @@ export interface SqliteWriterOptions {
   peerId: string;
   busyTimeoutMs: number;
   columns: readonly string[];
+  /** A background indexing pass failed (the entries stay journaled; it is retried after `retryMs`). */
+  onIndexFailure?: (error: { message: string; code?: string }, retryMs: number) => void;
 }
 
 export class SqliteWriter {
@@ -73,6 +78,10 @@ export class SqliteWriter {
     });
     worker.unref();
     worker.on('message', (reply: Reply) => {
+      if (reply.type === 'index-failed') {
+        this.#options.onIndexFailure?.(reply.error ?? { message: 'indexing failed' }, reply.retryMs ?? 0);
+        return;
+      }
       const waiting = this.#inFlight.get(reply.id);
       if (!waiting) return;
       this.#inFlight.delete(reply.id);
@@ -101,11 +110,20 @@ export class SqliteWriter {
     });
   }
 
-  /** Links and commits the batch in one IMMEDIATE transaction; resolves after the fsync. */
+  /** Links the batch and journals it in one IMMEDIATE transaction; resolves after the fsync. */
   async append(batch: WriterBatch): Promise<WriterAppended> {
     const reply = await this.#send({ type: 'append', payload: batch });
     if (!reply.ok) throw new WriterError(reply.error?.message ?? 'commit failed', reply.error?.code);
     return { first: reply.first as number, prev: reply.prev as string, hashes: reply.hashes as string };
+  }
+
+  /**
+   * Indexes every journaled entry now (moves it into txlog_entries and the index tables), so that a read
+   * on another connection sees everything committed before this call.
+   */
+  async index(): Promise<void> {
+    const reply = await this.#send({ type: 'index' });
+    if (!reply.ok) throw new WriterError(reply.error?.message ?? 'indexing failed', reply.error?.code);
   }
 
   /** Drops the writer's connection (it reopens on the next commit). */
