@@ -323,7 +323,7 @@ describe('sqlite txlog specifics', () => {
      * the log, the way a killed gateway leaves it: every write was acknowledged, so it is durable, and
      * none was indexed yet (indexing waits for a batch or a quarter of a second).
      */
-    async function journaledByAnotherProcess(dataDir: string, count: number): Promise<string[]> {
+    function journaledByAnotherProcess(dataDir: string, count: number): string[] {
       const script = join(import.meta.dirname, 'fixtures', 'txlog-write-and-exit.ts');
       const child = spawnSync(process.execPath, ['--import', 'tsx', script, dataDir, PEER, String(count)], {
         encoding: 'utf8',
@@ -344,7 +344,7 @@ describe('sqlite txlog specifics', () => {
 
     it('keeps what a process acknowledged and did not index; the next opener indexes it and the chain verifies', async () => {
       const dataDir = join(tempDir(), 'data');
-      const ids = await journaledByAnotherProcess(dataDir, 10);
+      const ids = journaledByAnotherProcess(dataDir, 10);
       const path = join(dataDir, 'txlog.sqlite');
       expect(journalRows(path)).toBe(20);
 
@@ -361,7 +361,7 @@ describe('sqlite txlog specifics', () => {
 
     it('finds an entry altered while it waited in the journal', async () => {
       const dataDir = join(tempDir(), 'data');
-      await journaledByAnotherProcess(dataDir, 5);
+      journaledByAnotherProcess(dataDir, 5);
       const attacker = new Database(join(dataDir, 'txlog.sqlite'));
       const changed = attacker
         .prepare(
