@@ -377,7 +377,7 @@ const listenersSchema = z
       .min(1)
       .default(134_217_728)
       .describe(
-        'Bytes of a request body declared with Content-Length; larger ones are refused with 413 before any token work. 128 MiB by default: proxied bodies stream, so this bounds what one call may send, not memory.',
+        'Bytes of a request body. Declared with Content-Length, a larger one is refused with 413 before any token work; sent chunked, it is counted as it streams to the next hop, which is cut off once the count passes this, and the client gets 413 (Connection: close). 128 MiB by default: proxied bodies stream, so this bounds what one call may send, not memory.',
       ),
   })
   .prefault({})

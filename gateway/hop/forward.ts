@@ -14,7 +14,7 @@ import type { Dispatcher } from 'undici';
 import { FscError } from '../protocol/index.ts';
 import type { HopCall } from './call.ts';
 import { downstreamResponseHeaders } from './headers.ts';
-import { upstreamFailure, type ForwardErrorCodes, type UpstreamFailure } from './upstream-failure.ts';
+import { UpstreamFailure, upstreamFailure, type ForwardErrorCodes } from './upstream-failure.ts';
 
 /** What to send where, and how the answer goes back. */
 export interface ForwardTarget {
@@ -38,7 +38,10 @@ export interface ForwardTarget {
    * giving a new target to send the call once more (the first answer is then discarded), e.g. the
    * outway's fresh token after the inway refused the cached one.
    */
-  retry?: (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => (() => Promise<ForwardTarget>) | undefined;
+  retry?: (
+    status: number,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+  ) => (() => Promise<ForwardTarget>) | undefined;
   /** Told when the next hop could not be reached or failed before its answer began (e.g. to drop a cached token). */
   onFailure?: (failure: UpstreamFailure) => void;
 }
@@ -60,7 +63,9 @@ const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  */
 export function forward(call: HopCall, target: ForwardTarget): Promise<ForwardEnd> {
   if (!METHOD.test(target.method)) {
-    return Promise.reject(new FscError('ERROR_CODE_BAD_REQUEST', 'invalid request method', { domain: target.errors.domain }));
+    return Promise.reject(
+      new FscError('ERROR_CODE_BAD_REQUEST', 'invalid request method', { domain: target.errors.domain }),
+    );
   }
   const res = call.res;
   const body = target.body;
@@ -80,6 +85,19 @@ export function forward(call: HopCall, target: ForwardTarget): Promise<ForwardEn
     }
     function fail(err: unknown): void {
       if (settled) return;
+      // Our own refusal of the request body (request-body-limit.ts), not a failure of the next hop.
+      if (err instanceof FscError && !(err instanceof UpstreamFailure) && !call.clientGone) {
+        if (!headSent) {
+          settled = true;
+          res.off('close', onClientClose);
+          reject(err);
+          return;
+        }
+        call.errorCode = err.code;
+        res.destroy();
+        settle({ kind: 'cut', failure: upstreamFailure(err, target.errors) });
+        return;
+      }
       const failure = upstreamFailure(err, target.errors);
       if (call.clientGone) {
         settle({ kind: 'client-gone' });
@@ -119,7 +137,9 @@ export function forward(call: HopCall, target: ForwardTarget): Promise<ForwardEn
       },
       onResponseStart(c, statusCode, headers) {
         if (statusCode < 200 || statusCode > 599) {
-          c.abort(Object.assign(new Error('upstream answered with an invalid status'), { code: 'UND_ERR_HTTP_PARSER' }));
+          c.abort(
+            Object.assign(new Error('upstream answered with an invalid status'), { code: 'UND_ERR_HTTP_PARSER' }),
+          );
           return;
         }
         retry = target.retry?.(statusCode, headers);

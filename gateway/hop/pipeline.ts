@@ -20,6 +20,7 @@ import { createAccessLog, type AccessLog } from './access-log.ts';
 import { HopCall } from './call.ts';
 import { forward, type ForwardTarget } from './forward.ts';
 import { logRecordFor } from './record.ts';
+import { limitStreamedBody } from './request-body-limit.ts';
 import { sendFscError } from './respond.ts';
 import { UpstreamFailure } from './upstream-failure.ts';
 
@@ -47,6 +48,11 @@ export interface HopOptions<L> {
   upstreamName: string;
   /** Interval of the aggregated access log at info; default 60 000, 0 switches it off. */
   accessLogIntervalMs?: number;
+  /**
+   * Most bytes of a request body sent without a declared length (chunked) that are forwarded; more →
+   * 413 (request-body-limit.ts). Declared lengths are checked by the listener. Omitted: no limit.
+   */
+  maxRequestBodyBytes?: number;
 }
 
 export interface Hop {
@@ -123,7 +129,9 @@ export function createHop<L>(options: HopOptions<L>): Hop {
           ...(call.errorCode === undefined ? {} : { error_code: call.errorCode }),
           ...(call.abortedBy === undefined ? {} : { aborted_by: call.abortedBy }),
         })
-        .catch((err: unknown) => logger.warn({ transactionId: call.transactionId, err }, 'transaction log completion not written'));
+        .catch((err: unknown) =>
+          logger.warn({ transactionId: call.transactionId, err }, 'transaction log completion not written'),
+        );
     }
     observeDuration(call.req.method ?? 'GET', status, durationMs / 1000);
     options.observe?.(call);
@@ -149,15 +157,21 @@ export function createHop<L>(options: HopOptions<L>): Hop {
   function answerError(call: HopCall<L>, err: unknown): void {
     const transactionId = call.transactionId;
     if (err instanceof UpstreamFailure) {
-      if (call.clientGone) logger.info({ transactionId, service: call.service, reason: 'client-aborted' }, 'request aborted');
-      else logger.warn({ transactionId, service: call.service, code: err.code, kind: err.kind, upstreamCode: err.upstreamCode }, `${options.upstreamName} call failed`);
+      if (call.clientGone)
+        logger.info({ transactionId, service: call.service, reason: 'client-aborted' }, 'request aborted');
+      else
+        logger.warn(
+          { transactionId, service: call.service, code: err.code, kind: err.kind, upstreamCode: err.upstreamCode },
+          `${options.upstreamName} call failed`,
+        );
       sendFscError(call, err);
       return;
     }
     if (isFscError(err)) {
       // Refusals under load (the per-service limit) are counted by the access log, not logged per call.
       const overload = err.reason === 'concurrency-limit' || err.reason === 'concurrency-wait';
-      if (err.status >= 500 && !overload) logger.error({ transactionId, code: err.code, reason: err.reason, err }, 'request failed');
+      if (err.status >= 500 && !overload)
+        logger.error({ transactionId, code: err.code, reason: err.reason, err }, 'request failed');
       // 4xx are the peer's or the application's doing: the access log counts them by code.
       else logger.debug({ transactionId, code: err.code, reason: err.reason }, 'request rejected');
       sendFscError(call, err);
@@ -177,7 +191,11 @@ export function createHop<L>(options: HopOptions<L>): Hop {
     }
     await writeRecord(call, options);
     let target: ForwardTarget | undefined = call.target;
-    if (target === undefined) throw new FscError('ERROR_CODE_INTERNAL', 'internal error', { domain: options.domain, reason: 'no-target' });
+    if (target === undefined)
+      throw new FscError('ERROR_CODE_INTERNAL', 'internal error', { domain: options.domain, reason: 'no-target' });
+    if (options.maxRequestBodyBytes !== undefined) {
+      target = limitStreamedBody(call, target, options.maxRequestBodyBytes, options.domain);
+    }
     for (;;) {
       const end = await forward(call, target);
       switch (end.kind) {
@@ -186,13 +204,21 @@ export function createHop<L>(options: HopOptions<L>): Hop {
           continue;
         case 'cut':
           logger.warn(
-            { transactionId: call.transactionId, service: call.service, code: end.failure.code, kind: end.failure.kind },
+            {
+              transactionId: call.transactionId,
+              service: call.service,
+              code: end.failure.code,
+              kind: end.failure.kind,
+            },
             `${options.upstreamName} response body failed`,
           );
           return;
         case 'client-gone':
           // The client went away and took the upstream call with it: nobody reads this answer.
-          logger.info({ transactionId: call.transactionId, service: call.service, reason: 'client-aborted' }, 'request aborted');
+          logger.info(
+            { transactionId: call.transactionId, service: call.service, reason: 'client-aborted' },
+            'request aborted',
+          );
           return;
         case 'done':
           return;

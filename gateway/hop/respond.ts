@@ -20,9 +20,18 @@ export function sendFscError(call: HopCall, err: FscError, extra?: Readonly<Reco
   const txid = call.transactionId ?? err.transactionId;
   const base = errorBody(err, txid);
   const body = JSON.stringify(extra === undefined ? base : { ...base, ...extra });
-  const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)), FSC_ERROR_CODE, err.code];
+  const headers = [
+    'content-type',
+    'application/json',
+    'content-length',
+    String(Buffer.byteLength(body)),
+    FSC_ERROR_CODE,
+    err.code,
+  ];
   if (txid !== undefined) headers.push(FSC_TRANSACTION_ID, txid);
   if (err.status === 401) headers.push(WWW_AUTHENTICATE, 'Bearer');
+  // A body refused half-way is not read to its end: the connection cannot carry another request.
+  if (err.status === 413 && !call.req.complete) headers.push('connection', 'close');
   call.status = err.status;
   res.writeHead(err.status, headers);
   res.end(body);

@@ -15,6 +15,7 @@ import {
 import {
   createMetrics,
   createServerTlsOptions,
+  LIMIT_DEFAULTS,
   listenerOptionsFrom,
   startHttpServer,
   type Logger,
@@ -30,7 +31,16 @@ import type { TxLog } from '../txlog/index.ts';
 import { createServiceResolver } from './service-resolver.ts';
 import type { ServiceResolver } from './service-resolver.ts';
 import { createContractCheck, type ContractCheck, type ContractSource } from './contract-check.ts';
-import { certificateStep, inwayLocals, serviceStep, targetStep, tokenStep, transactionIdStep, type InwayLocals, type InwayStep } from './steps.ts';
+import {
+  certificateStep,
+  inwayLocals,
+  serviceStep,
+  targetStep,
+  tokenStep,
+  transactionIdStep,
+  type InwayLocals,
+  type InwayStep,
+} from './steps.ts';
 
 const DOMAIN = 'ERROR_DOMAIN_INWAY';
 
@@ -115,7 +125,8 @@ export function createInway(options: CreateInwayOptions): Inway {
   const { config, logger, txlog } = options;
   const clock = options.clock ?? Date.now;
   const verifier: AccessTokenVerifier = createAccessTokenVerifier({
-    keys: (options.tokenKeys ?? defaultTokenKeys(options.tls.cert)) as AccessTokenKeyInput | readonly AccessTokenKeyInput[],
+    keys: (options.tokenKeys ?? defaultTokenKeys(options.tls.cert)) as
+      AccessTokenKeyInput | readonly AccessTokenKeyInput[],
     groupId: options.groupId,
     issuer: options.peerId,
     ...(options.audience === undefined ? {} : { audience: options.audience }),
@@ -161,6 +172,7 @@ export function createInway(options: CreateInwayOptions): Inway {
     metrics,
     locals: inwayLocals,
     steps,
+    maxRequestBodyBytes: config.listeners?.maxRequestBodyBytes ?? LIMIT_DEFAULTS.maxRequestBodyBytes,
     observe: (call) => requests.inc({ service: call.service ?? '_none', outcome: call.errorCode ?? 'OK' }),
   });
 

@@ -8,7 +8,16 @@ import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Agent } from 'undici';
 import type { KoppelConfig } from '../../config/index.ts';
 import { createUuidV7Generator, peerFromCertificate, publicKeyThumbprint } from '../protocol/index.ts';
-import { createPeerAgent, listenerOptionsFrom, startHttpServer, type Logger, type Metrics, type PeerTlsMaterial, type RunningServer } from '../runtime/index.ts';
+import {
+  createPeerAgent,
+  LIMIT_DEFAULTS,
+  listenerOptionsFrom,
+  startHttpServer,
+  type Logger,
+  type Metrics,
+  type PeerTlsMaterial,
+  type RunningServer,
+} from '../runtime/index.ts';
 import { createConcurrencyLimit, createHop, type Hop } from '../hop/index.ts';
 import type { ManagerStore } from '../store/index.ts';
 import type { TxLog } from '../txlog/index.ts';
@@ -140,6 +149,7 @@ export function createOutway(options: CreateOutwayOptions): Outway {
     clock,
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     locals: outwayLocals,
+    maxRequestBodyBytes: config.listeners?.maxRequestBodyBytes ?? LIMIT_DEFAULTS.maxRequestBodyBytes,
     steps: [
       addressStep(),
       grantStep({ grants, store, logger, scheme }),

@@ -19,7 +19,7 @@ export type {
   StartHttpServerOptions,
   RunningServer,
 } from './server.ts';
-export { startHttpServer, listenerOptionsFrom } from './server.ts';
+export { startHttpServer, listenerOptionsFrom, LIMIT_DEFAULTS } from './server.ts';
 
 // --- request-context.ts ---
 export type { RuntimeVariables } from './request-context.ts';

@@ -153,7 +153,7 @@ const DEFAULTS = {
 } as const satisfies Required<ServerTimeouts>;
 
 /** The defaults of {@link ServerLimits}; `config/schema.ts` (`listeners`) documents the same numbers and why. */
-const LIMIT_DEFAULTS = {
+export const LIMIT_DEFAULTS = {
   maxConnections: 4_096,
   maxHeadersCount: 100,
   maxHeaderBytes: 16_384,

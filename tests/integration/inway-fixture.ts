@@ -224,6 +224,8 @@ export interface CallOptions {
 export interface HarnessOptions {
   txlog?: TxLogSpec;
   timeouts?: InwayConfig['timeouts'];
+  /** The inway's listener limits and timeouts (`listeners` of a peer configuration). */
+  listeners?: InwayConfig['listeners'];
   /** Extra services besides SERVICE → the test service. */
   services?: { name: string; endpointUrl: string }[];
   inway?: Partial<CreateInwayOptions>;
@@ -273,6 +275,7 @@ export async function startInwayHarness(pki: InwayPki, options: HarnessOptions =
         services: [{ name: SERVICE, endpointUrl: service.url }, ...(options.services ?? [])],
       },
       ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
+      ...(options.listeners === undefined ? {} : { listeners: options.listeners }),
     },
     logger,
     txlog: options.wrapTxLog === undefined ? txlog : options.wrapTxLog(txlog),
