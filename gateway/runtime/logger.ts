@@ -126,6 +126,18 @@ export function redactLogObject<T extends object>(obj: T): T {
 }
 
 /**
+ * A logged error: type, message, code and the error's other own fields, redacted. An error with a
+ * string `code` (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, an FSC error code) is an expected condition
+ * that the code names: its stack says nothing an operator needs and fills lines with paths of ours.
+ * An error without one is a bug, and its stack is where to look.
+ */
+export function serializeError(err: Error): Record<string, unknown> {
+  const { stack, ...rest } = stdSerializers.err(err) as Record<string, unknown>;
+  const code = (err as { code?: unknown }).code;
+  return redactLogObject(typeof code === 'string' ? rest : { ...rest, stack });
+}
+
+/**
  * Create a component logger. Secrets (authorization headers, cookies, keys, tokens) and personal
  * data (data subjects, user ids) are replaced with `[Redacted]` at any depth up to three levels.
  */
@@ -135,7 +147,7 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     serializers: {
       // Serializers run after `formatters.log`, so a serialized error is redacted here.
-      err: (err: Error) => redactLogObject({ ...stdSerializers.err(err) }),
+      err: serializeError,
     },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {

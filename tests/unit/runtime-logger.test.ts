@@ -85,6 +85,16 @@ describe('createLogger', () => {
     expect(childLine).toMatchObject({ token: REDACTED, userId: REDACTED, component: 'outway', msg: 'child line' });
   });
 
+  it('logs an error with a code (an expected condition) without its stack, a bug with it', () => {
+    const { logger, lines } = memoryLogger();
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', port: 1 });
+    logger.warn({ err: refused }, 'token refresh failed');
+    logger.error({ err: new TypeError("Cannot read properties of undefined (reading 'x')") }, 'unhandled error');
+    const [expected, bug] = lines();
+    expect(expected?.err).toEqual({ type: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:1', code: 'ECONNREFUSED', port: 1 });
+    expect((bug?.err as { stack?: string }).stack).toMatch(/^TypeError: Cannot read properties[\s\S]*\n\s+at /);
+  });
+
   it("never modifies the caller's object", () => {
     const { logger } = memoryLogger();
     const headers = { authorization: SECRETS.authorization };
