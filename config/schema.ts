@@ -277,6 +277,24 @@ const outwaySchema = z
       .min(1)
       .default(10_000)
       .describe('Longest a call waits in that queue before it is refused with 503.'),
+    inwayFailuresToOpen: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000)
+      .default(5)
+      .describe(
+        "Failures in a row to reach one inway (refused, reset, TLS, connect timeout — not a slow service behind it) after which calls to it are refused at once with 502 ERROR_CODE_INWAY_UNREACHABLE instead of each waiting for the failure (the inway's circuit opens). Each failure also drops the cached token, so a provider that moved its service is found again.",
+      ),
+    inwayOpenMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(5_000)
+      .describe(
+        'How long an open circuit refuses calls before one trial call goes to the inway: an answer closes it, a failure opens it again for twice as long, up to a minute (or this, if longer).',
+      ),
   })
   .prefault({})
   .describe("The consumer's forward proxy: HTTP in from applications, mTLS out to inways.");

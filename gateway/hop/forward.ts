@@ -44,6 +44,8 @@ export interface ForwardTarget {
   ) => (() => Promise<ForwardTarget>) | undefined;
   /** Told when the next hop could not be reached or failed before its answer began (e.g. to drop a cached token). */
   onFailure?: (failure: UpstreamFailure) => void;
+  /** Told when the next hop's answer begins (any status): it was reached. */
+  onResponse?: () => void;
 }
 
 /** How one forward ended. */
@@ -142,6 +144,7 @@ export function forward(call: HopCall, target: ForwardTarget): Promise<ForwardEn
           );
           return;
         }
+        target.onResponse?.();
         retry = target.retry?.(statusCode, headers);
         if (retry !== undefined) return;
         const fields = downstreamResponseHeaders(headers, target.addResponse);

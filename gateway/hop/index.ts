@@ -18,6 +18,8 @@ export { upstreamRequestHeaders, downstreamResponseHeaders } from './headers.ts'
 export type { ForwardedFor, UpstreamRequestHeaderOptions } from './headers.ts';
 export { safeRequestTarget } from './request-target.ts';
 export type { SafeTarget } from './request-target.ts';
+export { createCircuitBreaker } from './circuit-breaker.ts';
+export type { BreakerEntry, CircuitBreaker, CircuitBreakerOptions } from './circuit-breaker.ts';
 export { createConcurrencyLimit } from './concurrency.ts';
 export type { ConcurrencyLimit, ConcurrencyLimitOptions } from './concurrency.ts';
 export { createAccessLog } from './access-log.ts';

@@ -168,8 +168,9 @@ export function createHop<L>(options: HopOptions<L>): Hop {
       return;
     }
     if (isFscError(err)) {
-      // Refusals under load (the per-service limit) are counted by the access log, not logged per call.
-      const overload = err.reason === 'concurrency-limit' || err.reason === 'concurrency-wait';
+      // Refusals under load (the per-service limit) and while an inway's circuit is open are counted by
+      // the access log, not logged per call: an outage must not become a line per call.
+      const overload = err.reason === 'concurrency-limit' || err.reason === 'concurrency-wait' || err.reason === 'circuit-open';
       if (err.status >= 500 && !overload)
         logger.error({ transactionId, code: err.code, reason: err.reason, err }, 'request failed');
       // 4xx are the peer's or the application's doing: the access log counts them by code.

@@ -18,7 +18,7 @@ import {
   type PeerTlsMaterial,
   type RunningServer,
 } from '../runtime/index.ts';
-import { createConcurrencyLimit, createHop, type Hop } from '../hop/index.ts';
+import { createCircuitBreaker, createConcurrencyLimit, createHop, type Hop } from '../hop/index.ts';
 import type { ManagerStore } from '../store/index.ts';
 import type { TxLog } from '../txlog/index.ts';
 import { refuseConnect } from './connect-method.ts';
@@ -165,6 +165,12 @@ export function createOutway(options: CreateOutwayOptions): Outway {
       tokenStep(tokens, grants),
       targetStep({
         agent,
+        breaker: createCircuitBreaker({
+          failuresToOpen: config.outway.inwayFailuresToOpen,
+          openMs: config.outway.inwayOpenMs,
+          maxOpenMs: Math.max(config.outway.inwayOpenMs, 60_000),
+          clock,
+        }),
         tokens,
         grants,
         logger,

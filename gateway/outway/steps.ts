@@ -24,6 +24,7 @@ import { childTraceparent, formatTraceparent, type Logger } from '../runtime/ind
 import {
   sendFscError,
   upstreamRequestHeaders,
+  type CircuitBreaker,
   type ConcurrencyLimit,
   type ForwardErrorCodes,
   type ForwardTarget,
@@ -203,6 +204,8 @@ export interface TargetStepOptions {
   bodyTimeoutMs: number;
   /** Bodies up to this size are kept for a second attempt after a refused token. */
   maxReplayBodyBytes: number;
+  /** Per inway origin: an inway that failed to answer several times in a row is not tried for a while. */
+  breaker: CircuitBreaker;
 }
 
 function bodyOf(body: OutgoingBody): ForwardTarget['body'] {
@@ -222,8 +225,23 @@ function bodyOf(body: OutgoingBody): ForwardTarget['body'] {
  */
 export function targetStep(options: TargetStepOptions): OutwayStep {
   const { tokens, grants, logger } = options;
+  const { breaker } = options;
   return async function target(call) {
     const { req } = call;
+    // Before the body is read: a call to an inway that keeps failing is refused at once.
+    const origin = (call.locals.token as AccessToken).inwayOrigin;
+    const entry = breaker.enter(origin);
+    if (!entry.allowed) {
+      throw new FscError(
+        'ERROR_CODE_INWAY_UNREACHABLE',
+        `the inway could not be reached in the last ${entry.failures} attempts; it is tried again in ${Math.ceil(entry.retryAfterMs / 1000)} s`,
+        { domain: 'ERROR_DOMAIN_OUTWAY', reason: 'circuit-open' },
+      );
+    }
+    let reported = false;
+    call.finally.push(() => {
+      if (!reported) breaker.released(origin, entry.trial);
+    });
     const body = await prepareBody(req, options.maxReplayBodyBytes);
     const transactionId = options.newTransactionId();
     call.transactionId = transactionId;
@@ -253,6 +271,16 @@ export function targetStep(options: TargetStepOptions): OutwayStep {
         if (SLOW_OR_ABORTED.has(failure.kind)) return;
         tokens.invalidate(grant.grantHash, token.token);
         grants.invalidate();
+        if (token.inwayOrigin === origin) {
+          reported = true;
+          breaker.failed(origin);
+        }
+      },
+      onResponse: () => {
+        if (token.inwayOrigin === origin) {
+          reported = true;
+          breaker.succeeded(origin);
+        }
       },
       retry: (status, upstreamHeaders) => {
         const code = upstreamHeaders[FSC_ERROR_CODE];

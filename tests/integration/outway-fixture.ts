@@ -190,7 +190,12 @@ export interface OutwayWorldOptions {
   /** Outway → inway/manager timeouts. */
   timeouts?: { connectMs?: number; headersMs?: number; bodyIdleMs?: number };
   /** Further outway settings (config `outway.*`). */
-  outway?: Partial<Pick<KoppelConfigInput['outway'] & object, 'maxCallsPerService' | 'maxQueuedCallsPerService' | 'maxQueueWaitMs'>>;
+  outway?: Partial<
+    Pick<
+      KoppelConfigInput['outway'] & object,
+      'maxCallsPerService' | 'maxQueuedCallsPerService' | 'maxQueueWaitMs' | 'inwayFailuresToOpen' | 'inwayOpenMs'
+    >
+  >;
   /** Inway → service timeouts (default: the inway's defaults). */
   inwayTimeouts?: { connectMs?: number; headersMs?: number; bodyIdleMs?: number };
   /** Services the consumer connects to at start (valid contracts). Default: all of `services`. */

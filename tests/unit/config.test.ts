@@ -53,7 +53,7 @@ describe('config defaults', () => {
     expect(c.manager.inwayHealthIntervalMs + c.manager.inwayHealthTimeoutMs).toBeLessThanOrEqual(10_000);
     expect(c.admin.listen).toEqual({ host: '127.0.0.1', port: 8081 });
     expect(c.inway).toEqual({ enabled: false, listen: { host: '127.0.0.1', port: 8444 }, services: [], workers: 1 });
-    expect(c.outway).toEqual({ enabled: false, listen: { host: '127.0.0.1', port: 8080 }, workers: 1, maxCallsPerService: 32, maxQueuedCallsPerService: 256, maxQueueWaitMs: 10000 });
+    expect(c.outway).toEqual({ enabled: false, listen: { host: '127.0.0.1', port: 8080 }, workers: 1, maxCallsPerService: 32, maxQueuedCallsPerService: 256, maxQueueWaitMs: 10000, inwayFailuresToOpen: 5, inwayOpenMs: 5000 });
     expect(c.timeouts).toEqual({ connectMs: 5000, headersMs: 30000, bodyIdleMs: 30000 });
     expect(c.listeners).toEqual({
       handshakeTimeoutMs: 10000,
