@@ -26,6 +26,8 @@ export interface ConfigField {
   optional: boolean;
   hasDefault: boolean;
   defaultValue: unknown;
+  /** A file or folder path (relative ones in a configuration file are relative to its folder). */
+  isPath: boolean;
 }
 
 export interface ConfigSection {
@@ -128,6 +130,7 @@ function walk(
         optional: u.optional,
         hasDefault: u.hasDefault,
         defaultValue: u.defaultValue,
+        isPath: (u.core.meta() as { filePath?: unknown } | undefined)?.filePath === true,
       });
     }
   }

@@ -1,8 +1,10 @@
 // Loading: schema defaults < JSON file < environment. Everything wrong is collected into one
 // ConfigError, so a process refuses to start before it opens any socket and says all of it at once.
 import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
 import { readEnvOverrides, type Env, type EnvOverride } from './env.ts';
+import { configFields } from './fields.ts';
 import { closest } from './suggest.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { koppelConfigSchema, type KoppelConfig } from './schema.ts';
@@ -162,5 +164,33 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Koppe
   } catch (err) {
     throw new ConfigError([{ path: '', message: `${options.path} is not valid JSON: ${(err as Error).message}` }]);
   }
-  return resolveConfig({ file, env, source: options.path });
+  return resolveConfig({ file: withPathsFrom(file, dirname(resolve(options.path)), env), env, source: options.path });
+}
+
+/**
+ * The file's relative paths made absolute against its folder, so a configuration means the same
+ * from any working directory (a service manager starts in `/`). A path field the file leaves out
+ * gets its default relative to that folder too, unless the environment sets it (environment values
+ * stay relative to the working directory, as every command line tool's do).
+ */
+function withPathsFrom(file: unknown, folder: string, env: Env): unknown {
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) return file;
+  const copy = structuredClone(file) as JsonObject;
+  for (const field of configFields()) {
+    if (!field.isPath) continue;
+    let parent: JsonObject | undefined = copy;
+    for (const segment of field.path.slice(0, -1)) {
+      const next: unknown = parent[segment];
+      parent = typeof next === 'object' && next !== null && !Array.isArray(next) ? (next as JsonObject) : undefined;
+      if (parent === undefined) break;
+    }
+    const name = field.path[field.path.length - 1] as string;
+    const value = parent?.[name];
+    if (typeof value === 'string' && value.trim() !== '' && !isAbsolute(value.trim())) {
+      (parent as JsonObject)[name] = resolve(folder, value.trim());
+    } else if (value === undefined && field.path.length === 1 && typeof field.defaultValue === 'string' && env[field.envVar] === undefined) {
+      copy[name] = resolve(folder, field.defaultValue);
+    }
+  }
+  return copy;
 }

@@ -16,7 +16,11 @@ const SERVICE_NAME_RE = /^[a-zA-Z0-9._-]{1,100}$/;
 /** fsc-core: a peer id is 3–255 characters (in Dutch groups the 20-digit OIN). */
 const PEER_ID_RE = /^\S{3,255}$/;
 
-const filePath = () => z.string().trim().min(1, 'must be a file path');
+/**
+ * A file or folder path. In a configuration file, a relative one is relative to the file's folder
+ * (config/load.ts); given by environment, to the working directory.
+ */
+const filePath = () => z.string().trim().min(1, 'must be a file path').meta({ filePath: true });
 
 const port = () => z.number().int('must be a whole number').min(0).max(65535);
 
@@ -491,7 +495,7 @@ export const koppelConfigShape = z.strictObject({
   dataDir: filePath()
     .default('./data')
     .describe(
-      'Directory for the SQLite databases and generated files; relative paths are relative to the working directory.',
+      'Directory for the SQLite databases and generated files. Like every path in a configuration file, a relative one (and this default) is relative to the folder of that file; given by environment variable, to the working directory.',
     ),
   store: storeSchema,
   txlog: txlogSchema,

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as prettier from 'prettier';
@@ -365,6 +365,32 @@ describe('loadConfig reads a JSON file', () => {
     });
     await writeFile(join(dir, 'list.json'), '[]');
     await expect(loadConfig({ path: join(dir, 'list.json') })).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('resolves relative paths in a file against its folder, whatever the working directory', async () => {
+    const folder = join(dir, 'etc', 'koppel');
+    await mkdir(folder, { recursive: true });
+    const path = join(folder, 'peer.json');
+    await writeFile(
+      path,
+      JSON.stringify({
+        ...minimal,
+        peer: { ...minimal.peer, keyPath: '/srv/keys/peer.key.pem' },
+        outway: { tls: { certificatePath: './apps.pem', keyPath: '../apps.key.pem' } },
+      }),
+    );
+    const c = await loadConfig({ path: join(dir, 'etc', '.', 'koppel', 'peer.json') });
+    expect(c.peer.trustAnchorPath).toBe(join(folder, 'pki', 'ca.pem'));
+    expect(c.peer.certificatePath).toBe(join(folder, 'pki', 'peer.pem'));
+    expect(c.peer.keyPath).toBe('/srv/keys/peer.key.pem');
+    expect(c.outway.tls).toEqual({ certificatePath: join(folder, 'apps.pem'), keyPath: join(dir, 'etc', 'apps.key.pem') });
+    // the default data folder too, and what derives from it
+    expect(c.dataDir).toBe(join(folder, 'data'));
+    expect(c.admin.tokenPath).toBe(join(folder, 'data', 'admin-token'));
+    // a path given by environment variable stays relative to the working directory
+    const fromEnv = await loadConfig({ path, env: { KOPPEL_DATA_DIR: 'var/koppel', KOPPEL_PEER_CERTIFICATE_PATH: 'x.pem' } });
+    expect(fromEnv.dataDir).toBe('var/koppel');
+    expect(fromEnv.peer.certificatePath).toBe('x.pem');
   });
 
   it('config/example.json is valid', async () => {
