@@ -8,7 +8,13 @@ export { createLogger, redactLogObject, REDACTED, REDACTED_FIELDS } from './logg
 
 // --- tls.ts ---
 export type { TlsMinVersion, PeerTlsFiles, PeerTlsMaterial, ServerTlsConfig } from './tls.ts';
-export { loadPeerTls, createServerTlsOptions, peerCertificate, peerCertificateOfSocket } from './tls.ts';
+export {
+  certificateChainProblem,
+  loadPeerTls,
+  createServerTlsOptions,
+  peerCertificate,
+  peerCertificateOfSocket,
+} from './tls.ts';
 
 // --- server.ts ---
 export type {

@@ -77,6 +77,37 @@ export async function loadPeerTls(files: PeerTlsFiles): Promise<PeerTlsMaterial>
   return { ca, cert, key, certificate };
 }
 
+/**
+ * Why the peer certificate would be refused by the group, or undefined when it would not: it must be
+ * valid now and chain — through the intermediates that follow it in its file — to a certificate of
+ * the trust anchor. (Every other peer checks exactly this in the TLS handshake; `koppel config check`
+ * says it before anyone has to.)
+ */
+export function certificateChainProblem(material: PeerTlsMaterial, now: Date = new Date()): string | undefined {
+  const leaf = material.certificate;
+  if (now < new Date(leaf.validFrom)) return `the certificate is not valid before ${new Date(leaf.validFrom).toISOString()}`;
+  if (now > new Date(leaf.validTo)) return `the certificate expired on ${new Date(leaf.validTo).toISOString()}`;
+  const parse = (pems: string): X509Certificate[] => (pems.match(PEM_CERT) ?? []).map((pem) => new X509Certificate(pem));
+  let anchors: X509Certificate[];
+  let intermediates: X509Certificate[];
+  try {
+    anchors = parse(material.ca);
+    intermediates = parse(material.cert).slice(1);
+  } catch {
+    return 'the trust anchor or the certificate chain holds an unreadable certificate';
+  }
+  const signedBy = (child: X509Certificate, parent: X509Certificate): boolean =>
+    child.checkIssued(parent) && child.verify(parent.publicKey);
+  let current = leaf;
+  for (let depth = 0; depth <= intermediates.length; depth++) {
+    if (anchors.some((anchor) => signedBy(current, anchor))) return undefined;
+    const next = intermediates.find((i) => signedBy(current, i));
+    if (next === undefined) break;
+    current = next;
+  }
+  return `the certificate (issuer ${leaf.issuer.replaceAll('\n', ', ')}) does not chain to the trust anchor`;
+}
+
 /** Options of {@link createServerTlsOptions}. */
 export interface ServerTlsConfig {
   /** The group trust anchor (PEM); client certificates must chain to it. */

@@ -220,9 +220,64 @@ describe('koppel config check', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('prints OK for a valid file', async () => {
-    const res = await koppel(['config', 'check', 'config/example.json']);
+  it('prints OK for a valid template with --skip-files (its certificates do not exist)', async () => {
+    const res = await koppel(['config', 'check', 'config/example.json', '--skip-files']);
     expect(res).toEqual({ code: 0, stdout: 'OK config/example.json\n', stderr: '' });
+  });
+
+  it('checks the files a configuration names: readable, key of the certificate, chained to the anchor, valid now', async () => {
+    // A real group PKI and a second, foreign one, made by the CLI.
+    const folder = join(dir, 'files');
+    const pki = join(folder, 'pki');
+    const other = join(folder, 'other-pki');
+    for (const [d, group] of [[pki, 'fsc-test'], [other, 'fsc-other']] as const) {
+      expect((await koppel(['pki', 'init', '--group', group, '--dir', d])).code).toBe(0);
+    }
+    for (const [d, oin] of [[pki, '00000001000000000001'], [pki, '00000001000000000002'], [other, '00000001000000000003']] as const) {
+      expect((await koppel(['pki', 'issue', '--dir', d, '--oin', oin, '--name', 'Gemeente Test', '--host', 'localhost'])).code).toBe(0);
+    }
+    const write = async (name: string, peer: Record<string, string>): Promise<string> => {
+      const path = join(folder, name);
+      await writeFile(
+        path,
+        JSON.stringify({ groupId: 'fsc-test', peer, manager: { publicAddress: 'https://manager.example.nl:8443' } }),
+      );
+      return path;
+    };
+    // Relative to the file's folder, checked from another working directory (the repository).
+    const good = await write('good.json', {
+      trustAnchorPath: 'pki/ca.pem',
+      certificatePath: 'pki/00000001000000000001.pem',
+      keyPath: 'pki/00000001000000000001.key.pem',
+    });
+    expect(await koppel(['config', 'check', good])).toEqual({ code: 0, stdout: `OK ${good}\n`, stderr: '' });
+
+    const cases: [string, Record<string, string>, RegExp][] = [
+      [
+        'missing.json',
+        { trustAnchorPath: 'pki/ca.pem', certificatePath: 'pki/absent.pem', keyPath: 'pki/00000001000000000001.key.pem' },
+        /^ {2}peer: cannot read the certificate file .*absent\.pem \(ENOENT\)$/m,
+      ],
+      [
+        'wrong-key.json',
+        { trustAnchorPath: 'pki/ca.pem', certificatePath: 'pki/00000001000000000001.pem', keyPath: 'pki/00000001000000000002.key.pem' },
+        /^ {2}peer: the private key in .*00000001000000000002\.key\.pem does not belong to the certificate in .*00000001000000000001\.pem$/m,
+      ],
+      [
+        'foreign.json',
+        { trustAnchorPath: 'pki/ca.pem', certificatePath: 'other-pki/00000001000000000003.pem', keyPath: 'other-pki/00000001000000000003.key.pem' },
+        /^ {2}peer\.certificatePath: the certificate \(issuer .*\) does not chain to the trust anchor$/m,
+      ],
+    ];
+    for (const [name, peer, expected] of cases) {
+      const path = await write(name, peer);
+      const res = await koppel(['config', 'check', path]);
+      expect(res.code, name).toBe(2);
+      expect(res.stderr, name).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 1 problem$`, 'm'));
+      expect(res.stderr, name).toMatch(expected);
+      // and --skip-files lets the configuration alone pass
+      expect((await koppel(['config', 'check', path, '--skip-files'])).code, name).toBe(0);
+    }
   });
 
   it('lists every problem and exits 2', async () => {
@@ -261,9 +316,9 @@ describe('koppel config check', () => {
       JSON.stringify({ ...example, store: { kind: 'redis', redisUrl: 'redis://koppel:s3cret@127.0.0.1:6379/0' } }),
     );
     const [ignored, printed, redacted] = await Promise.all([
-      koppel(['config', 'check', 'config/example.json', '--ignore-env'], { KOPPEL_LOG_LEVEL: 'nonsense' }),
-      koppel(['config', 'check', 'config/example.json', '--print'], { KOPPEL_LOG_LEVEL: 'debug' }),
-      koppel(['config', 'check', redis, '--print']),
+      koppel(['config', 'check', 'config/example.json', '--ignore-env', '--skip-files'], { KOPPEL_LOG_LEVEL: 'nonsense' }),
+      koppel(['config', 'check', 'config/example.json', '--print', '--skip-files'], { KOPPEL_LOG_LEVEL: 'debug' }),
+      koppel(['config', 'check', redis, '--print', '--skip-files']),
     ]);
     expect(ignored.code).toBe(0);
     expect(printed.code).toBe(0);
