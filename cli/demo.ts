@@ -74,6 +74,7 @@ function renderReady(info: FederationInfo, show: (p: string) => string): string 
     `  curl ${mtls(provider)} '${provider.managerUrl}/v1/logs'`,
     `  stored in ${show(consumer.txlogPath)} and ${show(provider.txlogPath)}`,
     `  process logs: ${show(directory.logPath)}, ${show(provider.logPath)}, ${show(consumer.logPath)}`,
+    `  verify a log's hash chain and signed heads: npx koppel logs verify --config ${show(consumer.configPath)}`,
     '',
     'Operator consoles (log in with the admin token) and admin APIs (Authorization: Bearer <token>), this machine only:',
     ...[directory, provider, consumer].map(

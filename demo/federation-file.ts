@@ -24,6 +24,11 @@ export interface FederationOrganisation {
   /** The directory's service catalogue page (directory only). */
   catalogueUrl?: string;
   dataDir: string;
+  /**
+   * This organisation's configuration as a file (absolute paths, defaults spelled out), for the
+   * commands that take `--config`: `koppel logs verify|export`, `koppel config check`.
+   */
+  configPath: string;
   /** The SQLite transaction log of this organisation. */
   txlogPath: string;
   /** The process log (JSON lines) of this organisation's components. */

@@ -338,6 +338,7 @@ export async function startDemoFederation(options: StartDemoFederationOptions): 
         consoleUrl: `${adminUrl}/console`,
         ...(label === 'directory' ? { catalogueUrl: `${adminUrl}/catalogue` } : {}),
         dataDir: orgs[label].dir,
+        configPath: join(orgs[label].dir, CONFIG_FILE),
         txlogPath: join(orgs[label].dir, 'txlog.sqlite'),
         logPath: orgs[label].logPath,
         ...(peer.urls.inway === undefined ? {} : { inwayUrl: peer.urls.inway }),
@@ -363,6 +364,11 @@ export async function startDemoFederation(options: StartDemoFederationOptions): 
       startedAt: new Date().toISOString(),
     };
     await writeFile(join(dataDir, PORTS_FILE), `${JSON.stringify(ports, null, 2)}\n`);
+    // Each organisation's configuration as the file an operator would write (paths are absolute:
+    // the demo's data folder was resolved against the working directory at start).
+    for (const label of Object.keys(configs) as DemoOrgLabel[]) {
+      await writeFile(join(orgs[label].dir, CONFIG_FILE), `${JSON.stringify(configs[label], null, 2)}\n`);
+    }
     await writeFederationFile(join(dataDir, FEDERATION_FILE), info);
     progress(
       `grant hash of the connection: ${shortHash(info.grantHash)} (in full in ${show(join(dataDir, FEDERATION_FILE))})`,
@@ -383,6 +389,9 @@ export async function startDemoFederation(options: StartDemoFederationOptions): 
     throw err;
   }
 }
+
+/** Each organisation's configuration file, in its data folder. */
+const CONFIG_FILE = 'koppel.json';
 
 /**
  * One request through the outway before "ready" is printed, so the printed curl lines are known to

@@ -2,7 +2,7 @@
 // ports. The first start generates the PKI and negotiates the contracts through the admin APIs; the
 // outway answers in both address forms; both organisations log the same transaction id; Ctrl-C
 // (SIGINT) stops everything with exit code 0; a second start reuses PKI, data and contracts.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFile, rm, mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -86,6 +86,15 @@ interface LogRecordWire {
   direction: string;
   grant_hash: string;
   service_name: string;
+}
+
+/** One `koppel` command run to its end (not the demo). */
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/koppel.js', ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr });
+    });
+  });
 }
 
 describe('koppel demo (npm start)', () => {
@@ -229,6 +238,18 @@ describe('koppel demo (npm start)', () => {
           expect(r.grant_hash).toBe(info.grantHash);
           expect(r.service_name).toBe(info.service.name);
         }
+      }
+
+      // Each organisation's configuration file works with the commands that take --config, while the
+      // demo runs, and the banner prints the verify line.
+      expect(out).toContain(`npx koppel logs verify --config ${info.organisations.consumer.configPath}`);
+      for (const label of ['consumer', 'provider'] as const) {
+        const configPath = info.organisations[label].configPath;
+        const check = await run(['config', 'check', configPath]);
+        expect(check, label).toMatchObject({ code: 0, stdout: `OK ${configPath}\n` });
+        const verify = await run(['logs', 'verify', '--config', configPath]);
+        expect(verify.code, `${label}: ${verify.stdout}${verify.stderr}`).toBe(0);
+        expect(verify.stdout).toMatch(new RegExp(`^OK transaction log of peer ${info.organisations[label].peerId}`));
       }
 
       // The console and the catalogue answer on the admin listeners.
