@@ -14,7 +14,7 @@ import { createInway, type Inway } from '../gateway/inway/index.ts';
 import { createOutway, type Outway } from '../gateway/outway/index.ts';
 import { createConsole, type ConsoleApp } from '../gateway/console/index.ts';
 import { Hono } from 'hono';
-import { certificateThumbprint, peerFromCertificate } from '../gateway/protocol/index.ts';
+import { certificateThumbprint, parsePemCertificates, peerFromCertificate } from '../gateway/protocol/index.ts';
 import { loadPeerTls } from '../gateway/runtime/index.ts';
 import type { Closer, Logger, PeerTlsMaterial, RunningServer } from '../gateway/runtime/index.ts';
 import { createStore, type ManagerStore } from '../gateway/store/index.ts';
@@ -90,6 +90,8 @@ async function openTxLog(
   const signer = createJwsHeadSigner({
     privateKey: createPrivateKey(tls.key),
     x5tS256: certificateThumbprint(tls.certificate),
+    // The chain travels with each head, so heads signed before a certificate renewal still verify.
+    x5c: parsePemCertificates(tls.cert).map((c) => c.raw.toString('base64')),
   });
   return createTxLog({
     ...location,

@@ -19,7 +19,7 @@ import type {
 } from '../store/index.ts';
 import { createManagerApp, type ManagerAppOptions } from './app.ts';
 import { defaultBackoff } from './outbox/backoff.ts';
-import { parsePemCertificates, trustAnchorsFromPem } from './peers/certificate-chain.ts';
+import { parsePemCertificates, trustAnchorsFromPem } from '../protocol/index.ts';
 import { createCertificateResolver } from './peers/certificate-resolver.ts';
 import { createContractService } from './contracts/contract-service.ts';
 import type { ManagerEnv } from './http-context.ts';

@@ -18,6 +18,6 @@ export type { ActivePublication, PublicationGrantData } from './services/active-
 export type { JsonWebKeySet, JsonWebKey } from './peers/jwks.ts';
 export type { PeerClient, PeerResponse, ContractMessage } from './peers/peer-client.ts';
 export { isManagerAddress } from './peers/manager-address.ts';
-export { chainsToTrustAnchor, trustAnchorsFromPem, parsePemCertificates } from './peers/certificate-chain.ts';
-export type { TrustAnchors } from './peers/certificate-chain.ts';
+export { chainsToTrustAnchor, trustAnchorsFromPem, parsePemCertificates } from '../protocol/index.ts';
+export type { TrustAnchors } from '../protocol/index.ts';
 export { FSC_VERSION, ENABLED_EXTENSIONS } from './peers/routes.ts';

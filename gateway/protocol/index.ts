@@ -209,3 +209,5 @@ export {
   isActive,
 } from './contract.ts';
 export { INWAY_ADDRESS_PROPERTY } from './grant-properties.ts';
+export { chainsToTrustAnchor, parsePemCertificates, trustAnchorsFromPem } from './certificate-chain.ts';
+export type { TrustAnchors } from './certificate-chain.ts';

@@ -11,6 +11,7 @@ import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Context } from 'hono';
+import { chainsToTrustAnchor, parsePemCertificates, trustAnchorsFromPem } from '../protocol/index.ts';
 
 /** TLS versions a group may allow; FSC peers default to 1.3 (DESIGN.md "Identity and PKI"). */
 export type TlsMinVersion = 'TLSv1.3' | 'TLSv1.2';
@@ -87,25 +88,18 @@ export function certificateChainProblem(material: PeerTlsMaterial, now: Date = n
   const leaf = material.certificate;
   if (now < new Date(leaf.validFrom)) return `the certificate is not valid before ${new Date(leaf.validFrom).toISOString()}`;
   if (now > new Date(leaf.validTo)) return `the certificate expired on ${new Date(leaf.validTo).toISOString()}`;
-  const parse = (pems: string): X509Certificate[] => (pems.match(PEM_CERT) ?? []).map((pem) => new X509Certificate(pem));
-  let anchors: X509Certificate[];
-  let intermediates: X509Certificate[];
+  let chained: boolean;
   try {
-    anchors = parse(material.ca);
-    intermediates = parse(material.cert).slice(1);
+    chained = chainsToTrustAnchor(
+      leaf,
+      parsePemCertificates(material.cert).slice(1),
+      trustAnchorsFromPem(material.ca),
+      now.getTime(),
+    );
   } catch {
     return 'the trust anchor or the certificate chain holds an unreadable certificate';
   }
-  const signedBy = (child: X509Certificate, parent: X509Certificate): boolean =>
-    child.checkIssued(parent) && child.verify(parent.publicKey);
-  let current = leaf;
-  for (let depth = 0; depth <= intermediates.length; depth++) {
-    if (anchors.some((anchor) => signedBy(current, anchor))) return undefined;
-    const next = intermediates.find((i) => signedBy(current, i));
-    if (next === undefined) break;
-    current = next;
-  }
-  return `the certificate (issuer ${leaf.issuer.replaceAll('\n', ', ')}) does not chain to the trust anchor`;
+  return chained ? undefined : `the certificate (issuer ${leaf.issuer.replaceAll('\n', ', ')}) does not chain to the trust anchor`;
 }
 
 /** Options of {@link createServerTlsOptions}. */

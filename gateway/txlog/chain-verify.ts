@@ -2,6 +2,7 @@
 // feed it their entries in STORAGE order (SQLite: by seq; Redis: by the score in the chain sorted set),
 // so a reorder, a deletion or an insertion made directly in the store shows up as a break at the first
 // entry that is out of place. docs/transaction-log.md "Verification" describes the classification.
+import { HeadVerifierError } from './errors.ts';
 import { tryHashEntry, withSeq } from './canonical.ts';
 import type { Anchor, ChainBreak, EntryBody, HeadVerifier, SignedHead, VerifyResult } from './types.ts';
 import { GENESIS_HASH } from './types.ts';
@@ -90,8 +91,10 @@ async function checkSignature(
   let payload: unknown;
   try {
     payload = await verifier(jws);
-  } catch {
-    return 'its signature is not valid';
+  } catch (err) {
+    return err instanceof HeadVerifierError
+      ? `its signature cannot be checked: ${err.message}`
+      : 'its signature is not valid';
   }
   if (typeof payload !== 'object' || payload === null) return 'its signed payload is not an object';
   const p = payload as Record<string, unknown>;

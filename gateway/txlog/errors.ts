@@ -30,3 +30,12 @@ export function readError(cause: unknown): FscError {
     cause,
   });
 }
+
+/**
+ * Thrown by a HeadVerifier that can say why it cannot check a signed head (the certificate that signed
+ * it is not known, or names another peer): `verify` reports its message to the operator as is, instead
+ * of a bare "signature not valid". It must hold no record data.
+ */
+export class HeadVerifierError extends Error {
+  override readonly name = 'HeadVerifierError';
+}

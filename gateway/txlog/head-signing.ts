@@ -12,16 +12,26 @@ export interface JwsHeadSignerOptions {
   alg?: string;
   /** Base64url SHA-256 thumbprint of the peer's certificate (DER), for the `x5t#S256` header. */
   x5tS256: string;
+  /**
+   * The certificate chain (standard base64 DER, leaf first) for the `x5c` header (RFC 7515 §4.1.6): a
+   * head then says who signed it, so `koppel logs verify` checks heads signed before a certificate
+   * renewal without being given the old certificate (it checks that the chain leads to the trust
+   * anchor and names this peer).
+   */
+  x5c?: readonly string[];
 }
 
-/** Signs head and anchor payloads as compact JWS over their canonical JSON, header `{alg, x5t#S256}`. */
+/** Signs head and anchor payloads as compact JWS over their canonical JSON, header `{alg, x5t#S256[, x5c]}`. */
 export function createJwsHeadSigner(options: JwsHeadSignerOptions): HeadSigner {
   const alg = options.alg ?? 'ES256';
   const encoder = new TextEncoder();
+  const header = {
+    alg,
+    'x5t#S256': options.x5tS256,
+    ...(options.x5c === undefined ? {} : { x5c: [...options.x5c] }),
+  };
   return async function signTxlogHead(payload: HeadPayload | AnchorPayload): Promise<string> {
-    return new CompactSign(encoder.encode(canonicalJson(payload)))
-      .setProtectedHeader({ alg, 'x5t#S256': options.x5tS256 })
-      .sign(options.privateKey);
+    return new CompactSign(encoder.encode(canonicalJson(payload))).setProtectedHeader(header).sign(options.privateKey);
   };
 }
 

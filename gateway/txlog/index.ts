@@ -69,7 +69,7 @@ export {
   MAX_TRANSACTION_IDS,
 } from './query-params.ts';
 export type { TxLogWriteFailure } from './errors.ts';
-export { writeError } from './errors.ts';
+export { HeadVerifierError, writeError } from './errors.ts';
 export type { JwsHeadSignerOptions, JwsHeadVerifierOptions } from './head-signing.ts';
 export { createJwsHeadSigner, createJwsHeadVerifier } from './head-signing.ts';
 export {

@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { certificateThumbprint, FscError } from '../../protocol/index.ts';
 import type { Logger } from '../../runtime/index.ts';
 import type { ManagerStore } from '../../store/index.ts';
-import { chainsToTrustAnchor, type TrustAnchors } from './certificate-chain.ts';
+import { chainsToTrustAnchor, type TrustAnchors } from '../../protocol/index.ts';
 import type { PeerClient } from './peer-client.ts';
 
 const CACHE_PREFIX = 'manager:cert:';

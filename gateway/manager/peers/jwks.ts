@@ -7,7 +7,7 @@
 import { exportJWK, type JWK } from 'jose';
 import type { X509Certificate } from 'node:crypto';
 import { certificateThumbprint } from '../../protocol/index.ts';
-import type { TrustAnchors } from './certificate-chain.ts';
+import type { TrustAnchors } from '../../protocol/index.ts';
 
 export interface JsonWebKeySet {
   keys: JsonWebKey[];
