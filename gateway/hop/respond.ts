@@ -3,7 +3,7 @@
  * body `{message, domain, code}`, plus `transaction_id` when known; `WWW-Authenticate: Bearer` on 401),
  * written straight to Node's response.
  */
-import { FSC_ERROR_CODE, FSC_TRANSACTION_ID, WWW_AUTHENTICATE, errorBody, type FscError } from '../protocol/index.ts';
+import { FSC_TRANSACTION_ID, WWW_AUTHENTICATE, errorBody, errorResponseFields, type FscError } from '../protocol/index.ts';
 import type { HopCall } from './call.ts';
 
 /**
@@ -20,14 +20,7 @@ export function sendFscError(call: HopCall, err: FscError, extra?: Readonly<Reco
   const txid = call.transactionId ?? err.transactionId;
   const base = errorBody(err, txid);
   const body = JSON.stringify(extra === undefined ? base : { ...base, ...extra });
-  const headers = [
-    'content-type',
-    'application/json',
-    'content-length',
-    String(Buffer.byteLength(body)),
-    FSC_ERROR_CODE,
-    err.code,
-  ];
+  const headers = errorResponseFields(body, err.code);
   if (txid !== undefined) headers.push(FSC_TRANSACTION_ID, txid);
   if (err.status === 401) headers.push(WWW_AUTHENTICATE, 'Bearer');
   // A body refused half-way is not read to its end: the connection cannot carry another request.

@@ -205,6 +205,16 @@ export function errorBody(err: FscError | ErrorBodyInput, transactionId?: string
   return body;
 }
 
+/**
+ * The header fields of an error response with `body` (its JSON text), flat `[name, value, …]` as
+ * Node's writeHead takes them: JSON content type and length, and `Fsc-Error-Code` (fsc-core "Error
+ * handling"). Callers add what their answer needs besides (transaction id, WWW-Authenticate, close).
+ */
+export function errorResponseFields(body: string, code: string): string[] {
+  // 'fsc-error-code' is FSC_ERROR_CODE of headers.ts, which imports this module.
+  return ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)), 'fsc-error-code', code];
+}
+
 /** The HTTP status for a code. */
 export function statusOf(code: ErrorCode): number {
   return errorCatalogue[code].status;

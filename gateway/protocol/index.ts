@@ -48,6 +48,7 @@ export {
   FscError,
   isFscError,
   errorBody,
+  errorResponseFields,
   statusOf,
   toFscError,
   oauthErrorCodes,

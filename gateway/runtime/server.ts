@@ -15,7 +15,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { getRequestListener } from '@hono/node-server';
-import { FSC_ERROR_CODE, errorBody, statusOf, type ErrorCode, type ErrorDomain } from '../protocol/index.ts';
+import { errorBody, errorResponseFields, statusOf, type ErrorCode, type ErrorDomain } from '../protocol/index.ts';
 import type { Logger } from './logger.ts';
 
 /** Anything with hono's `fetch` signature (a `Hono` app). */
@@ -222,16 +222,7 @@ function framingRefusal(
 /** The FSC error body and headers of an answer the listener gives itself; the connection is closed after. */
 function fscErrorParts(code: ErrorCode, message: string, domain: ErrorDomain): { body: string; headers: string[] } {
   const body = JSON.stringify(errorBody({ code, message, domain }));
-  const headers = [
-    'content-type',
-    'application/json',
-    'content-length',
-    String(Buffer.byteLength(body)),
-    FSC_ERROR_CODE,
-    code,
-    'connection',
-    'close',
-  ];
+  const headers = [...errorResponseFields(body, code), 'connection', 'close'];
   return { body, headers };
 }
 

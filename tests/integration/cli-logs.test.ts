@@ -56,6 +56,24 @@ function rec(i: number, overrides: Partial<LogRecord> = {}): LogRecord {
   };
 }
 
+/** A peer configuration file for `peer` (certificate and key paths) with `extra` settings. */
+async function writePeerConfig(
+  path: string,
+  pki: TestPki,
+  peer: { certPath: string; keyPath: string },
+  extra: Record<string, unknown>,
+): Promise<void> {
+  await writeFile(
+    path,
+    JSON.stringify({
+      groupId: 'fsc-test-group',
+      peer: { trustAnchorPath: pki.caPath, certificatePath: peer.certPath, keyPath: peer.keyPath },
+      manager: { publicAddress: 'https://localhost:8443' },
+      ...extra,
+    }),
+  );
+}
+
 describe('koppel logs', () => {
   let pki: TestPki;
   let dir: string;
@@ -64,10 +82,7 @@ describe('koppel logs', () => {
 
   async function open(signerKey?: string): Promise<TxLog> {
     const peer = pki.peers[OIN]!;
-    const signer = createJwsHeadSigner({
-      privateKey: createPrivateKey(signerKey ?? peer.keyPem),
-      x5tS256: certificateThumbprint(peer.certPem),
-    });
+    const signer = createJwsHeadSigner({ privateKey: createPrivateKey(signerKey ?? peer.keyPem), x5tS256: certificateThumbprint(peer.certPem) });
     return createTxLog({ kind: 'sqlite', dataDir: join(dir, 'data'), peerId: OIN, signer, headIntervalMs: 0 });
   }
 
@@ -83,32 +98,16 @@ describe('koppel logs', () => {
     dir = await mkdtemp(join(tmpdir(), 'koppel-cli-logs-'));
     const peer = pki.peers[OIN]!;
     configPath = join(dir, 'peer.json');
-    await writeFile(
-      configPath,
-      JSON.stringify({
-        groupId: 'fsc-test-group',
-        peer: { trustAnchorPath: pki.caPath, certificatePath: peer.certPath, keyPath: peer.keyPath },
-        manager: { publicAddress: 'https://localhost:8443' },
-        dataDir: join(dir, 'data'),
-      }),
-    );
+    await writePeerConfig(configPath, pki, peer, { dataDir: join(dir, 'data') });
     ids.length = 0;
     const log = await open();
     for (let i = 0; i < 10; i++) {
       const r = rec(i, {
-        additional_data: {
-          process_id: i % 2 === 0 ? 'even' : 'odd',
-          data_subject: i === 3 ? 'bsn=999993653, kenteken=AB-12-CD' : `bsn=10000000${i}`,
-        },
+        additional_data: { process_id: i % 2 === 0 ? 'even' : 'odd', data_subject: i === 3 ? 'bsn=999993653, kenteken=AB-12-CD' : `bsn=10000000${i}` },
         ...(i === 4 ? { service_name: 'kadaster' } : {}),
       });
       await log.write(r);
-      await log.writeCompletion({
-        transaction_id: r.transaction_id,
-        direction: r.direction,
-        status: i === 5 ? 502 : 200,
-        duration_ms: 10 + i,
-      });
+      await log.writeCompletion({ transaction_id: r.transaction_id, direction: r.direction, status: i === 5 ? 502 : 200, duration_ms: 10 + i });
       ids.push(r.transaction_id);
       if (i === 4) await log.signHead();
     }
@@ -131,15 +130,7 @@ describe('koppel logs', () => {
           ...(withChain ? { x5c: [new X509Certificate(peer.certPem).raw.toString('base64')] } : {}),
         });
       const config = join(dir, 'renewed.json');
-      await writeFile(
-        config,
-        JSON.stringify({
-          groupId: 'fsc-test-group',
-          peer: { trustAnchorPath: pki.caPath, certificatePath: renewed.certPath, keyPath: renewed.keyPath },
-          manager: { publicAddress: 'https://localhost:8443' },
-          dataDir: data,
-        }),
-      );
+      await writePeerConfig(config, pki, renewed, { dataDir: data });
       const write = async (peer: typeof first, withChain: boolean, from: number): Promise<void> => {
         const log = await createTxLog({
           kind: 'sqlite',
@@ -180,9 +171,7 @@ describe('koppel logs', () => {
 
     it('names the first broken link when a record was altered in the file (exit 1)', async () => {
       const db = new Database(join(dir, 'data', 'txlog.sqlite'));
-      db.prepare(
-        `UPDATE txlog_entries SET service_name = 'altered' WHERE peer_id = ? AND transaction_id = ? AND kind = 'record'`,
-      ).run(OIN, ids[6]);
+      db.prepare(`UPDATE txlog_entries SET service_name = 'altered' WHERE peer_id = ? AND transaction_id = ? AND kind = 'record'`).run(OIN, ids[6]);
       db.close();
       const r = await koppel(['logs', 'verify', '--config', configPath], repo);
       expect(r.code).toBe(1);
@@ -216,26 +205,11 @@ describe('koppel logs', () => {
     });
 
     it('verifies a time window only, and tells when it holds no records', async () => {
-      const window = await koppel(
-        [
-          'logs',
-          'verify',
-          '--config',
-          configPath,
-          '--from',
-          String(T0 + 2 * 60),
-          '--to',
-          new Date((T0 + 5 * 60) * 1000).toISOString(),
-        ],
-        repo,
-      );
+      const window = await koppel(['logs', 'verify', '--config', configPath, '--from', String(T0 + 2 * 60), '--to', new Date((T0 + 5 * 60) * 1000).toISOString()], repo);
       expect(window.code).toBe(0);
       // Records 2..5 are seq 5, 7, 9, 11: from seq 5 up to seq 11 = 7 entries.
       expect(window.stdout).toMatch(/entries checked\s+7 \(up to seq 11\)/);
-      const empty = await koppel(
-        ['logs', 'verify', '--config', configPath, '--from', '2001-01-01', '--to', '2001-01-02'],
-        repo,
-      );
+      const empty = await koppel(['logs', 'verify', '--config', configPath, '--from', '2001-01-01', '--to', '2001-01-02'], repo);
       expect(empty.code).toBe(0);
       expect(empty.stdout).toContain('no records in the given period');
     });
@@ -253,21 +227,7 @@ describe('koppel logs', () => {
 
   describe('export', () => {
     it('writes CSV to stdout: header, one row per record, RFC 4180 quoting', async () => {
-      const r = await koppel(
-        [
-          'logs',
-          'export',
-          '--config',
-          configPath,
-          '--from',
-          String(T0),
-          '--to',
-          String(T0 + 9 * 60),
-          '--format',
-          'csv',
-        ],
-        repo,
-      );
+      const r = await koppel(['logs', 'export', '--config', configPath, '--from', String(T0), '--to', String(T0 + 9 * 60), '--format', 'csv'], repo);
       expect(r.code).toBe(0);
       const lines = r.stdout.trimEnd().split('\r\n');
       expect(lines).toHaveLength(11);
@@ -280,96 +240,28 @@ describe('koppel logs', () => {
     });
 
     it('both ends of the period are included', async () => {
-      const r = await koppel(
-        [
-          'logs',
-          'export',
-          '--config',
-          configPath,
-          '--from',
-          String(T0 + 60),
-          '--to',
-          String(T0 + 120),
-          '--format',
-          'jsonl',
-        ],
-        repo,
-      );
-      const rows = r.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { transaction_id: string });
+      const r = await koppel(['logs', 'export', '--config', configPath, '--from', String(T0 + 60), '--to', String(T0 + 120), '--format', 'jsonl'], repo);
+      const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { transaction_id: string });
       expect(rows.map((x) => x.transaction_id)).toEqual([ids[1], ids[2]]);
     });
 
     it('filters by data subject and process id, as JSON Lines with the outcome and chain position', async () => {
       const bySubject = await koppel(
-        [
-          'logs',
-          'export',
-          '--config',
-          configPath,
-          '--from',
-          '2020-01-01',
-          '--to',
-          '2100-01-01',
-          '--subject',
-          'BSN=999993653',
-          '--format',
-          'jsonl',
-        ],
+        ['logs', 'export', '--config', configPath, '--from', '2020-01-01', '--to', '2100-01-01', '--subject', 'BSN=999993653', '--format', 'jsonl'],
         repo,
       );
       expect(bySubject.code).toBe(0);
-      const rows = bySubject.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const rows = bySubject.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(rows).toEqual([
-        expect.objectContaining({
-          transaction_id: ids[3],
-          status: 200,
-          duration_ms: 13,
-          seq: 7,
-          additional_data: { process_id: 'odd', data_subject: 'bsn=999993653, kenteken=AB-12-CD' },
-        }),
+        expect.objectContaining({ transaction_id: ids[3], status: 200, duration_ms: 13, seq: 7, additional_data: { process_id: 'odd', data_subject: 'bsn=999993653, kenteken=AB-12-CD' } }),
       ]);
-      const byProcess = await koppel(
-        [
-          'logs',
-          'export',
-          '--config',
-          configPath,
-          '--from',
-          '2020-01-01',
-          '--to',
-          '2100-01-01',
-          '--process-id',
-          'even',
-          '--format',
-          'jsonl',
-        ],
-        repo,
-      );
+      const byProcess = await koppel(['logs', 'export', '--config', configPath, '--from', '2020-01-01', '--to', '2100-01-01', '--process-id', 'even', '--format', 'jsonl'], repo);
       expect(byProcess.stdout.trim().split('\n')).toHaveLength(5);
     });
 
     it('writes a new file with mode 0600 and refuses to overwrite it without --force', async () => {
       const out = join(dir, 'export.csv');
-      const args = [
-        'logs',
-        'export',
-        '--config',
-        configPath,
-        '--from',
-        String(T0),
-        '--to',
-        String(T0 + 3600),
-        '--format',
-        'csv',
-        '--out',
-        out,
-      ];
+      const args = ['logs', 'export', '--config', configPath, '--from', String(T0), '--to', String(T0 + 3600), '--format', 'csv', '--out', out];
       const first = await koppel(args, repo);
       expect(first.code).toBe(0);
       expect(first.stderr).toContain('10 records written');
@@ -384,48 +276,14 @@ describe('koppel logs', () => {
     it('refuses a wrong format, a reversed period or a malformed subject (exit 2)', async () => {
       const base = ['logs', 'export', '--config', configPath, '--from', String(T0), '--to', String(T0 + 60)];
       expect((await koppel([...base, '--format', 'xml'], repo)).code).toBe(2);
-      expect(
-        (
-          await koppel(
-            [
-              'logs',
-              'export',
-              '--config',
-              configPath,
-              '--from',
-              String(T0 + 60),
-              '--to',
-              String(T0),
-              '--format',
-              'csv',
-            ],
-            repo,
-          )
-        ).code,
-      ).toBe(2);
+      expect((await koppel(['logs', 'export', '--config', configPath, '--from', String(T0 + 60), '--to', String(T0), '--format', 'csv'], repo)).code).toBe(2);
       expect((await koppel([...base, '--format', 'csv', '--subject', 'nobody'], repo)).code).toBe(2);
     });
 
     it('streams through the real command to a pipe', async () => {
-      const { stdout } = await run(
-        process.execPath,
-        [
-          join(repo, 'bin', 'koppel.js'),
-          'logs',
-          'export',
-          '--config',
-          configPath,
-          '--from',
-          String(T0),
-          '--to',
-          String(T0 + 3600),
-          '--format',
-          'jsonl',
-        ],
-        {
-          cwd: repo,
-        },
-      );
+      const { stdout } = await run(process.execPath, [join(repo, 'bin', 'koppel.js'), 'logs', 'export', '--config', configPath, '--from', String(T0), '--to', String(T0 + 3600), '--format', 'jsonl'], {
+        cwd: repo,
+      });
       expect(stdout.trim().split('\n')).toHaveLength(10);
     });
   });
@@ -436,31 +294,14 @@ describe('koppel logs', () => {
       const prefix = `koppel-test-cli-logs-${Date.now()}-${Math.random().toString(36).slice(2)}`;
       const peer = pki.peers[OIN]!;
       const redisConfig = join(dir, 'redis.json');
-      await writeFile(
-        redisConfig,
-        JSON.stringify({
-          groupId: 'fsc-test-group',
-          peer: { trustAnchorPath: pki.caPath, certificatePath: peer.certPath, keyPath: peer.keyPath },
-          manager: { publicAddress: 'https://localhost:8443' },
-          dataDir: join(dir, 'data'),
-          store: { kind: 'redis', redisUrl: url, keyPrefix: `${prefix}:` },
-          txlog: { kind: 'redis' },
-        }),
-      );
+      await writePeerConfig(redisConfig, pki, peer, {
+        dataDir: join(dir, 'data'),
+        store: { kind: 'redis', redisUrl: url, keyPrefix: `${prefix}:` },
+        txlog: { kind: 'redis' },
+      });
       // As peer/start-peer.ts opens it: the config prefix without its trailing ':'.
-      const signer = createJwsHeadSigner({
-        privateKey: createPrivateKey(peer.keyPem),
-        x5tS256: certificateThumbprint(peer.certPem),
-      });
-      const log = await createTxLog({
-        kind: 'redis',
-        url,
-        groupId: 'fsc-test-group',
-        keyPrefix: prefix,
-        peerId: OIN,
-        signer,
-        headIntervalMs: 0,
-      });
+      const signer = createJwsHeadSigner({ privateKey: createPrivateKey(peer.keyPem), x5tS256: certificateThumbprint(peer.certPem) });
+      const log = await createTxLog({ kind: 'redis', url, groupId: 'fsc-test-group', keyPrefix: prefix, peerId: OIN, signer, headIntervalMs: 0 });
       for (let i = 0; i < 3; i++) await log.write(rec(i));
       await log.close();
       const admin = new Redis(url);
@@ -470,21 +311,7 @@ describe('koppel logs', () => {
         expect(r.code).toBe(0);
         expect(r.stdout).toMatch(/entries checked\s+3 \(up to seq 3\)/);
         expect(r.stdout).toMatch(/signed heads\s+1 \(signatures verified\)/);
-        const e = await koppel(
-          [
-            'logs',
-            'export',
-            '--config',
-            redisConfig,
-            '--from',
-            String(T0),
-            '--to',
-            String(T0 + 3600),
-            '--format',
-            'jsonl',
-          ],
-          repo,
-        );
+        const e = await koppel(['logs', 'export', '--config', redisConfig, '--from', String(T0), '--to', String(T0 + 3600), '--format', 'jsonl'], repo);
         expect(e.stdout.trim().split('\n')).toHaveLength(3);
       } finally {
         const keys = await admin.keys(`${prefix}:*`);
