@@ -8,13 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { koppel, started, stopAll } from './koppel-process.ts';
+import { federationPorts, koppel, started, stopAll, writeFederationConfigs, type FederationPorts } from './koppel-process.ts';
 import { initGroupCa, issuePeerCertificate } from '../../certs/index.ts';
-import type { KoppelConfigInput } from '../../config/index.ts';
 import { createAdminClient } from '../../gateway/admin/client.ts';
 import { negotiateContracts } from '../../demo/contracts.ts';
 import { startPersonRegistry, type PersonRegistryServer } from '../../demo/person-registry.ts';
-import { findFreePortBlock } from '../../demo/ports.ts';
 import { publicKeyThumbprint } from '../../gateway/protocol/index.ts';
 
 const HOST = '127.0.0.1';
@@ -27,7 +25,7 @@ describe('koppel directory|peer|manager|outway --config FILE', () => {
   let dir: string;
   let registry: PersonRegistryServer;
   let configs: Record<'directory' | 'provider' | 'consumer', string>;
-  let ports: Record<string, number>;
+  let ports: FederationPorts;
   let tokenPaths: Record<'provider' | 'consumer', string>;
 
   beforeAll(async () => {
@@ -44,59 +42,17 @@ describe('koppel directory|peer|manager|outway --config FILE', () => {
       });
     }
     registry = await startPersonRegistry({ host: HOST, port: 0 });
-    const base = await findFreePortBlock(HOST, 8);
-    ports = {
-      directoryManager: base,
-      directoryAdmin: base + 1,
-      providerManager: base + 2,
-      providerAdmin: base + 3,
-      inway: base + 4,
-      consumerManager: base + 5,
-      consumerAdmin: base + 6,
-      outway: base + 7,
-    };
-    const common = (label: keyof typeof OIN, managerPort: number, adminPort: number): KoppelConfigInput => ({
+    ports = await federationPorts(HOST);
+    configs = await writeFederationConfigs({
+      host: HOST,
       groupId: GROUP,
-      peer: {
-        trustAnchorPath: join(pki, 'ca.pem'),
-        certificatePath: join(pki, `${label}.pem`),
-        keyPath: join(pki, `${label}.key.pem`),
-      },
-      manager: {
-        listen: { host: HOST, port: managerPort },
-        publicAddress: `https://${HOST}:${managerPort}`,
-        ...(label === 'directory'
-          ? { mode: 'directory' as const }
-          : { directoryAddress: `https://${HOST}:${ports.directoryManager}`, directoryPeerId: OIN.directory }),
-      },
-      admin: { listen: { host: HOST, port: adminPort } },
-      dataDir: join(dir, label),
-      log: { level: 'warn' },
+      pki,
+      directoryPeerId: OIN.directory,
+      ports,
+      service: { name: SERVICE, endpointUrl: registry.url },
+      dataRoot: dir,
+      configDir: dir,
     });
-    const files = {
-      directory: common('directory', ports.directoryManager!, ports.directoryAdmin!),
-      provider: {
-        ...common('provider', ports.providerManager!, ports.providerAdmin!),
-        inway: {
-          enabled: true,
-          listen: { host: HOST, port: ports.inway! },
-          publicAddress: `https://${HOST}:${ports.inway}`,
-          services: [{ name: SERVICE, endpointUrl: registry.url }],
-        },
-      },
-      consumer: {
-        ...common('consumer', ports.consumerManager!, ports.consumerAdmin!),
-        outway: { enabled: true, listen: { host: HOST, port: ports.outway! } },
-      },
-    };
-    configs = {
-      directory: join(dir, 'directory.json'),
-      provider: join(dir, 'provider.json'),
-      consumer: join(dir, 'consumer.json'),
-    };
-    for (const label of ['directory', 'provider', 'consumer'] as const) {
-      await writeFile(configs[label], JSON.stringify(files[label], null, 2));
-    }
     tokenPaths = { provider: join(dir, 'provider', 'admin-token'), consumer: join(dir, 'consumer', 'admin-token') };
   });
 

@@ -4,18 +4,24 @@
 // holds a transaction log (appendonly yes, appendfsync always), SIGTERM of the outway's peer. After
 // each, every 2xx a client saw has exactly one record on both sides and `koppel logs verify` says OK.
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { koppel, started, stopAll as killStarted, type KoppelProcess } from './koppel-process.ts';
+import {
+  federationPorts,
+  koppel,
+  started,
+  stopAll as killStarted,
+  writeFederationConfigs,
+  type KoppelProcess,
+} from './koppel-process.ts';
 import { initGroupCa, issuePeerCertificate } from '../../certs/index.ts';
 import type { KoppelConfigInput } from '../../config/index.ts';
 import { createAdminClient } from '../../gateway/admin/client.ts';
 import { negotiateContracts } from '../../demo/contracts.ts';
 import { startPersonRegistry, type PersonRegistryServer } from '../../demo/person-registry.ts';
-import { findFreePortBlock } from '../../demo/ports.ts';
 import { publicKeyThumbprint } from '../../gateway/protocol/index.ts';
 import { freePort, PrivateRedis } from './private-redis.ts';
 
@@ -209,57 +215,19 @@ describe('crash durability: every acknowledged call is logged on both sides, thr
   /** Directory, provider and consumer as processes of their own (own data), contracts negotiated. */
   async function federation(name: string, consumerLog: Partial<KoppelConfigInput> = {}): Promise<Federation> {
     const base = join(dir, name);
-    const b = await findFreePortBlock(HOST, 8);
-    const ports = {
-      directoryManager: b,
-      directoryAdmin: b + 1,
-      providerManager: b + 2,
-      providerAdmin: b + 3,
-      inway: b + 4,
-      consumerManager: b + 5,
-      consumerAdmin: b + 6,
-      outway: b + 7,
-    };
-    const common = (label: Role, managerPort: number, adminPort: number): KoppelConfigInput => ({
+    const ports = await federationPorts(HOST);
+    const configs = await writeFederationConfigs({
+      host: HOST,
       groupId: GROUP,
-      peer: {
-        trustAnchorPath: join(pki, 'ca.pem'),
-        certificatePath: join(pki, `${label}.pem`),
-        keyPath: join(pki, `${label}.key.pem`),
-      },
-      manager: {
-        listen: { host: HOST, port: managerPort },
-        publicAddress: `https://${HOST}:${managerPort}`,
-        ...(label === 'directory'
-          ? { mode: 'directory' as const }
-          : { directoryAddress: `https://${HOST}:${ports.directoryManager}`, directoryPeerId: OIN.directory }),
-      },
-      admin: { listen: { host: HOST, port: adminPort } },
-      dataDir: join(base, label),
-      log: { level: 'warn' },
+      pki,
+      directoryPeerId: OIN.directory,
+      ports,
+      service: { name: SERVICE, endpointUrl: registry.url },
+      dataRoot: base,
+      configDir: dir,
+      prefix: `${name}-`,
+      consumer: consumerLog,
     });
-    const files: Record<Role, KoppelConfigInput> = {
-      directory: common('directory', ports.directoryManager, ports.directoryAdmin),
-      provider: {
-        ...common('provider', ports.providerManager, ports.providerAdmin),
-        inway: {
-          enabled: true,
-          listen: { host: HOST, port: ports.inway },
-          publicAddress: `https://${HOST}:${ports.inway}`,
-          services: [{ name: SERVICE, endpointUrl: registry.url }],
-        },
-      },
-      consumer: {
-        ...common('consumer', ports.consumerManager, ports.consumerAdmin),
-        outway: { enabled: true, listen: { host: HOST, port: ports.outway } },
-        ...consumerLog,
-      },
-    };
-    const configs = {} as Record<Role, string>;
-    for (const role of ['directory', 'provider', 'consumer'] as const) {
-      configs[role] = join(dir, `${name}-${role}.json`);
-      await writeFile(configs[role], JSON.stringify(files[role], null, 2));
-    }
     const procs = {} as Record<Role, KoppelProcess>;
     const start = async (role: Role): Promise<KoppelProcess> => {
       const proc = koppel([role === 'directory' ? 'directory' : 'peer', '--config', configs[role]]);

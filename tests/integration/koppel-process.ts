@@ -1,7 +1,11 @@
 // `koppel` commands as separate processes, the way a deployment runs them: spawn one, wait until it
-// printed its summary, and keep track of every process a test file started so it can be stopped.
+// printed its summary, and keep track of every process a test file started so it can be stopped; and
+// the configuration files of a three-process federation (directory, provider, consumer).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { KoppelConfigInput } from '../../config/index.ts';
+import { findFreePortBlock } from '../../demo/ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -62,4 +66,99 @@ export async function stopAll(): Promise<void> {
       await proc.exited;
     }
   }
+}
+
+// --- a three-process federation's configuration ---------------------------------------------------
+
+export type FederationRole = 'directory' | 'provider' | 'consumer';
+
+/** The listeners of a directory, a provider (inway) and a consumer (outway) on one host. */
+export interface FederationPorts {
+  directoryManager: number;
+  directoryAdmin: number;
+  providerManager: number;
+  providerAdmin: number;
+  inway: number;
+  consumerManager: number;
+  consumerAdmin: number;
+  outway: number;
+}
+
+/** Eight consecutive free ports on `host`, one per listener of the federation. */
+export async function federationPorts(host: string): Promise<FederationPorts> {
+  const b = await findFreePortBlock(host, 8);
+  return {
+    directoryManager: b,
+    directoryAdmin: b + 1,
+    providerManager: b + 2,
+    providerAdmin: b + 3,
+    inway: b + 4,
+    consumerManager: b + 5,
+    consumerAdmin: b + 6,
+    outway: b + 7,
+  };
+}
+
+export interface FederationConfigOptions {
+  host: string;
+  groupId: string;
+  /** Holds `ca.pem` and `<role>.pem` / `<role>.key.pem` for each role. */
+  pki: string;
+  directoryPeerId: string;
+  ports: FederationPorts;
+  /** The provider's one service. */
+  service: { name: string; endpointUrl: string };
+  /** Each role's data folder is `<dataRoot>/<role>`. */
+  dataRoot: string;
+  /** Where the files go: `<configDir>/<prefix><role>.json`. */
+  configDir: string;
+  prefix?: string;
+  /** Merged into the consumer's configuration (e.g. its transaction log). */
+  consumer?: Partial<KoppelConfigInput>;
+}
+
+/** Writes the three configuration files (log level warn) and returns their paths. */
+export async function writeFederationConfigs(o: FederationConfigOptions): Promise<Record<FederationRole, string>> {
+  const { host, ports } = o;
+  const common = (role: FederationRole, managerPort: number, adminPort: number): KoppelConfigInput => ({
+    groupId: o.groupId,
+    peer: {
+      trustAnchorPath: join(o.pki, 'ca.pem'),
+      certificatePath: join(o.pki, `${role}.pem`),
+      keyPath: join(o.pki, `${role}.key.pem`),
+    },
+    manager: {
+      listen: { host, port: managerPort },
+      publicAddress: `https://${host}:${managerPort}`,
+      ...(role === 'directory'
+        ? { mode: 'directory' as const }
+        : { directoryAddress: `https://${host}:${ports.directoryManager}`, directoryPeerId: o.directoryPeerId }),
+    },
+    admin: { listen: { host, port: adminPort } },
+    dataDir: join(o.dataRoot, role),
+    log: { level: 'warn' },
+  });
+  const files: Record<FederationRole, KoppelConfigInput> = {
+    directory: common('directory', ports.directoryManager, ports.directoryAdmin),
+    provider: {
+      ...common('provider', ports.providerManager, ports.providerAdmin),
+      inway: {
+        enabled: true,
+        listen: { host, port: ports.inway },
+        publicAddress: `https://${host}:${ports.inway}`,
+        services: [o.service],
+      },
+    },
+    consumer: {
+      ...common('consumer', ports.consumerManager, ports.consumerAdmin),
+      outway: { enabled: true, listen: { host, port: ports.outway } },
+      ...o.consumer,
+    },
+  };
+  const paths = {} as Record<FederationRole, string>;
+  for (const role of ['directory', 'provider', 'consumer'] as const) {
+    paths[role] = join(o.configDir, `${o.prefix ?? ''}${role}.json`);
+    await writeFile(paths[role], JSON.stringify(files[role], null, 2));
+  }
+  return paths;
 }
