@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { federationPorts, koppel, started, stopAll, writeFederationConfigs, type FederationPorts } from './koppel-process.ts';
-import { initGroupCa, issuePeerCertificate } from '../../certs/index.ts';
+import { federationPorts, koppel, started, stopAll, writeFederationConfigs, writeFederationPki, type FederationPorts } from './koppel-process.ts';
 import { createAdminClient } from '../../gateway/admin/client.ts';
 import { negotiateContracts } from '../../demo/contracts.ts';
 import { startPersonRegistry, type PersonRegistryServer } from '../../demo/person-registry.ts';
@@ -31,16 +30,7 @@ describe('koppel directory|peer|manager|outway --config FILE', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'koppel-roles-'));
     const pki = join(dir, 'pki');
-    await initGroupCa({ groupId: GROUP, dir: pki });
-    for (const [label, oin] of Object.entries(OIN)) {
-      await issuePeerCertificate({
-        dir: pki,
-        oin,
-        name: `Org ${label}`,
-        hosts: ['localhost', HOST],
-        out: join(pki, label),
-      });
-    }
+    await writeFederationPki(pki, GROUP, OIN, HOST);
     registry = await startPersonRegistry({ host: HOST, port: 0 });
     ports = await federationPorts(HOST);
     configs = await writeFederationConfigs({

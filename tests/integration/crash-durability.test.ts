@@ -15,9 +15,9 @@ import {
   started,
   stopAll as killStarted,
   writeFederationConfigs,
+  writeFederationPki,
   type KoppelProcess,
 } from './koppel-process.ts';
-import { initGroupCa, issuePeerCertificate } from '../../certs/index.ts';
 import type { KoppelConfigInput } from '../../config/index.ts';
 import { createAdminClient } from '../../gateway/admin/client.ts';
 import { negotiateContracts } from '../../demo/contracts.ts';
@@ -181,16 +181,7 @@ describe('crash durability: every acknowledged call is logged on both sides, thr
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'koppel-crash-'));
     pki = join(dir, 'pki');
-    await initGroupCa({ groupId: GROUP, dir: pki });
-    for (const [label, oin] of Object.entries(OIN)) {
-      await issuePeerCertificate({
-        dir: pki,
-        oin,
-        name: `Org ${label}`,
-        hosts: ['localhost', HOST],
-        out: join(pki, label),
-      });
-    }
+    await writeFederationPki(pki, GROUP, OIN, HOST);
     registry = await startPersonRegistry({ host: HOST, port: 0 });
   });
 

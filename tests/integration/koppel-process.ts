@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { initGroupCa, issuePeerCertificate } from '../../certs/index.ts';
 import type { KoppelConfigInput } from '../../config/index.ts';
 import { findFreePortBlock } from '../../demo/ports.ts';
 
@@ -161,4 +162,17 @@ export async function writeFederationConfigs(o: FederationConfigOptions): Promis
     await writeFile(paths[role], JSON.stringify(files[role], null, 2));
   }
   return paths;
+}
+
+/** A group CA in `pki` and a certificate `<pki>/<role>.pem` (with key) per role, for `host` and localhost. */
+export async function writeFederationPki(
+  pki: string,
+  groupId: string,
+  oins: Readonly<Record<FederationRole, string>>,
+  host: string,
+): Promise<void> {
+  await initGroupCa({ groupId, dir: pki });
+  for (const [role, oin] of Object.entries(oins)) {
+    await issuePeerCertificate({ dir: pki, oin, name: `Org ${role}`, hosts: ['localhost', host], out: join(pki, role) });
+  }
 }
