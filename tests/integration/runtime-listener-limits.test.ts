@@ -13,7 +13,6 @@ import { createTestPki, type TestPki, type TestPkiPeer } from '../../certs/index
 import { resolveConfig, isConfigError } from '../../config/index.ts';
 import type { ErrorDomain } from '../../gateway/protocol/index.ts';
 import {
-  createLogger,
   createMtlsAgent,
   createServerTlsOptions,
   listenerOptionsFrom,
@@ -21,19 +20,11 @@ import {
   type RunningServer,
   type StartHttpServerOptions,
 } from '../../gateway/runtime/index.ts';
+import { memoryLogger } from './log-lines.ts';
 
 const SERVER_OIN = '00000001000000000001';
 const CLIENT_OIN = '00000001000000000002';
 
-function memoryLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    name: 'test',
-    destination: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
-  });
-  return { logger, lines };
-}
 
 /** Rejects when `promise` has not settled within `ms`: an upper bound for an event, not a wait. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestPki, type TestPkiPeer } from '../../certs/index.ts';
 import { peerFromCertificate } from '../../gateway/protocol/index.ts';
 import {
-  createLogger,
   createMtlsAgent,
   createServerTlsOptions,
   loadPeerTls,
@@ -17,20 +16,12 @@ import {
   startHttpServer,
   type RunningServer,
 } from '../../gateway/runtime/index.ts';
+import { memoryLogger } from './log-lines.ts';
 
 const SERVER_OIN = '00000001000000000001';
 const CLIENT_OIN = '00000001000000000002';
 const STRANGER_OIN = '00000001000000000099';
 
-function memoryLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    name: 'test',
-    destination: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
-  });
-  return { logger, lines };
-}
 
 function peer(pki: TestPki, oin: string): TestPkiPeer {
   const p = pki.peers[oin];

@@ -6,22 +6,13 @@ import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestPki } from '../../certs/index.ts';
 import {
-  createLogger,
   createMtlsAgent,
   createServerTlsOptions,
   startHttpServer,
   type StartHttpServerOptions,
 } from '../../gateway/runtime/index.ts';
+import { memoryLogger } from './log-lines.ts';
 
-function memoryLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    name: 'test',
-    destination: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
-  });
-  return { logger, lines };
-}
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
